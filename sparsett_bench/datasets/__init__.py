@@ -1,0 +1,1 @@
+"""Benchmarks and training sources: one module per dataset, all returning `Sequence` objects."""

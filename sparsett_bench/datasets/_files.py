@@ -1,0 +1,60 @@
+"""Small file helpers shared by the dataset loaders."""
+
+from __future__ import annotations
+
+import csv
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from sparsett_bench.box_files import parse_box_text
+from sparsett_bench.errors import InputFileError
+from sparsett_bench.naming import NameMatcher
+
+
+def spec_rows(filename: str) -> list[dict[str, str]]:
+    """Rows of a packaged CSV under ``datasets/specs`` (``#`` lines are comments)."""
+    text = resources.files("sparsett_bench.datasets").joinpath("specs", filename).read_text()
+    lines = [line for line in text.splitlines() if line and not line.startswith("#")]
+    return list(csv.DictReader(lines))
+
+
+def spec_lines(filename: str) -> list[str]:
+    text = resources.files("sparsett_bench.datasets").joinpath("specs", filename).read_text()
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def files_by_sequence(folder: Path, names: list[str], suffix: str = ".txt") -> dict[str, Path]:
+    """Map expected sequence names to the files in ``folder`` that denote them (any spelling)."""
+    if not folder.is_dir():
+        return {}
+    found = {p.name[: -len(suffix)]: p for p in folder.iterdir() if p.name.endswith(suffix)}
+    return {seq: found[name] for seq, name in NameMatcher(names).assign(found).items()}
+
+
+def read_flags(path: Path) -> np.ndarray:
+    """0/1 (or small integer) flags in any layout -- one per line, or one comma-separated line
+    -- as a flat float vector. Single-digit files, the common case, skip the number parser."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        raise InputFileError(path, "file not found or unreadable") from None
+    digits = data.translate(None, b", \t\r\n")
+    if digits.isdigit() and len(digits) == len(data.replace(b",", b" ").split()):
+        return np.frombuffer(digits, dtype=np.uint8).astype(np.float64) - 48.0
+    flat = data.replace(b"\r", b"").replace(b"\n", b",").strip(b",")
+    return parse_box_text(flat, path, columns=flat.count(b",") + 1 if flat else 0).reshape(-1)
+
+
+def read_attribute_flags(path: Path, expected: int) -> np.ndarray:
+    flags = read_flags(path)
+    if flags.size != expected:
+        raise InputFileError(path, f"expected {expected} attribute flags, found {flags.size}")
+    return flags.astype(bool)
+
+
+def require_file(path: Path, what: str) -> Path:
+    if not path.is_file():
+        raise InputFileError(path, f"missing {what}")
+    return path

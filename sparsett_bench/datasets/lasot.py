@@ -1,0 +1,114 @@
+"""LaSOT: 1,400 sequences of 70 classes; the test split is the 280 of ``testing_set.txt``.
+
+Layouts: the real dataset (``<class>/<class>-<n>/groundtruth.txt``, ``full_occlusion.txt``,
+``out_of_view.txt``, ``nlp.txt``, ``img/%08d.jpg``), where absent = full occlusion OR out of
+view; or the official toolkit's ``annos`` folder (``<seq>.txt``, ``absent/<seq>.txt``,
+``att/<seq>.txt`` with 14 flags, ``nlp/<seq>.txt``). The train split is every sequence of the
+real dataset that is not in the test list.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from sparsett_bench.box_files import read_box_file
+from sparsett_bench.datasets._files import (
+    files_by_sequence,
+    read_attribute_flags,
+    read_flags,
+    spec_lines,
+)
+from sparsett_bench.datasets.registry import dataset_info
+from sparsett_bench.datasets.sequence import Sequence
+from sparsett_bench.errors import InputFileError, SparsettError
+
+TEST_NAMES = spec_lines("lasot_test.txt")
+
+
+def load(root: str | Path, split: str = "test") -> list[Sequence]:
+    root = Path(root)
+    if split not in ("test", "train"):
+        raise SparsettError(f"LaSOT splits are test and train, not {split!r}")
+    if not root.is_dir():
+        raise InputFileError(root, "LaSOT root not found")
+    full = {p.parent.name: p.parent for p in root.glob("*/*/groundtruth.txt")}
+    if split == "train":
+        names = sorted(set(full) - set(TEST_NAMES))
+        if not names:
+            raise InputFileError(
+                root, "no LaSOT training sequences (<class>/<seq>/groundtruth.txt)"
+            )
+    else:
+        names = TEST_NAMES
+    short = [a.short for a in dataset_info("lasot").attributes]
+    attribute_files = files_by_sequence(root / "att", names)
+    if full:
+        missing = [n for n in names if n not in full]
+        if missing:
+            raise InputFileError(
+                root,
+                f"{len(missing)} LaSOT {split} sequences missing (first: {', '.join(missing[:5])})",
+            )
+        return [_full_sequence(full[n], short, attribute_files.get(n)) for n in names]
+    files = files_by_sequence(root, names)
+    absent_files = files_by_sequence(root / "absent", names)
+    missing = [n for n in names if n not in files or n not in absent_files]
+    if missing:
+        raise InputFileError(
+            root,
+            f"not a LaSOT root: no ground truth or absent flags for "
+            f"{len(missing)} {split} sequences (first: {', '.join(missing[:5])})",
+        )
+    sequences = []
+    for name in names:
+        gt = read_box_file(files[name])
+        absent = _checked_flags(absent_files[name], len(gt))
+        sequences.append(
+            Sequence(
+                name=name,
+                boxes=gt,
+                absent=absent,
+                attributes=_attributes(attribute_files.get(name), short),
+                description=_read_text(root / "nlp" / f"{name}.txt"),
+            )
+        )
+    return sequences
+
+
+def _full_sequence(folder: Path, short: list[str], attribute_file: Path | None) -> Sequence:
+    gt = read_box_file(folder / "groundtruth.txt")
+    absent = _checked_flags(folder / "full_occlusion.txt", len(gt)) | _checked_flags(
+        folder / "out_of_view.txt", len(gt)
+    )
+
+    def frames() -> list[Path]:
+        return [folder / "img" / f"{i:08d}.jpg" for i in range(1, len(gt) + 1)]
+
+    return Sequence(
+        name=folder.name,
+        boxes=gt,
+        absent=absent,
+        attributes=_attributes(attribute_file, short),
+        frame_paths_fn=frames,
+        description=_read_text(folder / "nlp.txt"),
+    )
+
+
+def _checked_flags(path: Path, count: int) -> np.ndarray:
+    flags = read_flags(path)
+    if flags.size != count:
+        raise InputFileError(path, f"expected {count} flags (one per frame), found {flags.size}")
+    return flags.astype(bool)
+
+
+def _attributes(path: Path | None, short: list[str]) -> tuple[str, ...]:
+    if path is None:
+        return ()
+    flags = read_attribute_flags(path, len(short))
+    return tuple(s for s, f in zip(short, flags, strict=True) if f)
+
+
+def _read_text(path: Path) -> str | None:
+    return path.read_text(encoding="utf-8", errors="replace").strip() if path.is_file() else None

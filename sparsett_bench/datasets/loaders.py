@@ -1,0 +1,28 @@
+"""One entry point over the per-dataset loaders: ``load_sequences("uav123", root)``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sparsett_bench.datasets import got10k, lasot, otb2015, trackingnet, uav123
+from sparsett_bench.datasets.registry import canonical_name, dataset_info
+from sparsett_bench.datasets.sequence import Sequence
+
+_LOADERS = {
+    "otb2015": otb2015.load,
+    "uav123": uav123.load,
+    "lasot": lasot.load,
+    "got10k": got10k.load,
+    "trackingnet": trackingnet.load,
+}
+
+DEFAULT_SPLIT = {"got10k": "val"}
+
+
+def load_sequences(
+    dataset: str, root: str | Path | None = None, split: str | None = None
+) -> list[Sequence]:
+    """Sequences of ``dataset``'s ``split`` from ``root`` (default: the registry's root)."""
+    key = canonical_name(dataset)
+    root = Path(root) if root is not None else dataset_info(key).root
+    return _LOADERS[key](root, split or DEFAULT_SPLIT.get(key, "test"))

@@ -1,0 +1,75 @@
+"""UAV123: 123 tracks cut from 91 image folders by the frame ranges of ``configSeqs.m``.
+
+Layouts: the real dataset (``anno/UAV123/<seq>.txt``, ``anno/UAV123/att/``,
+``data_seq/UAV123/<folder>/%06d.jpg``) or an annotation folder (``<seq>.txt``, ``att/``). A
+``NaN`` row means the target is absent (fully occluded or out of view). Ranges may share
+boundary frames (car1_1 ends at 751 where car1_2 starts) or skip frames (bird1).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from sparsett_bench.box_files import read_box_file
+from sparsett_bench.datasets._files import files_by_sequence, read_attribute_flags, spec_rows
+from sparsett_bench.datasets.registry import dataset_info
+from sparsett_bench.datasets.sequence import Sequence
+from sparsett_bench.errors import InputFileError, SparsettError
+
+SPECS = {row["name"]: row for row in spec_rows("uav123.csv")}
+NAMES = sorted(SPECS)
+
+
+def load(root: str | Path, split: str = "test") -> list[Sequence]:
+    root = Path(root)
+    if split != "test":
+        raise SparsettError(f"UAV123 has only a test split, not {split!r}")
+    anno = root / "anno" / "UAV123"
+    anno = anno if anno.is_dir() else root
+    if not anno.is_dir():
+        raise InputFileError(root, "UAV123 root not found")
+    files = files_by_sequence(anno, NAMES)
+    missing = [name for name in NAMES if name not in files]
+    if missing:
+        raise InputFileError(
+            anno,
+            f"no ground truth for {len(missing)} of 123 UAV123 tracks "
+            f"(first: {', '.join(missing[:5])})",
+        )
+    attribute_files = files_by_sequence(anno / "att", NAMES)
+    short = [a.short for a in dataset_info("uav123").attributes]
+    sequences = []
+    for name in NAMES:
+        spec = SPECS[name]
+        gt = read_box_file(files[name])
+        expected = int(spec["end"]) - int(spec["start"]) + 1
+        if len(gt) != expected:
+            raise InputFileError(
+                files[name],
+                f"expected {expected} boxes (frames "
+                f"{spec['start']}-{spec['end']}), found {len(gt)}",
+            )
+        attributes: tuple[str, ...] = ()
+        if name in attribute_files:
+            flags = read_attribute_flags(attribute_files[name], len(short))
+            attributes = tuple(s for s, f in zip(short, flags, strict=True) if f)
+        sequences.append(
+            Sequence(
+                name=name,
+                boxes=gt,
+                absent=np.isnan(gt).any(axis=1),
+                attributes=attributes,
+                frame_paths_fn=_frames_fn(root, spec),
+            )
+        )
+    return sequences
+
+
+def _frames_fn(root: Path, spec: dict[str, str]):
+    def frames() -> list[Path]:
+        folder = root / "data_seq" / "UAV123" / spec["folder"]
+        return [folder / f"{i:06d}.jpg" for i in range(int(spec["start"]), int(spec["end"]) + 1)]
+
+    return frames

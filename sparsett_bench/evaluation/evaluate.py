@@ -1,0 +1,306 @@
+"""Scoring one tracker's results on one benchmark under one `Protocol`.
+
+Results are aligned to the ground truth first (name matching happened when they were read):
+a missing sequence or missing trailing frames are failures, extra trailing frames are cut (as
+the LaSOT toolkit cuts monkey-17), and ``strict=True`` turns each of these into an error
+instead. Then every frame of every sequence and run is scored in one vectorised pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sparsett_bench import boxes as bx
+from sparsett_bench.datasets.sequence import Sequence
+from sparsett_bench.errors import ResultsMismatchError
+from sparsett_bench.evaluation import metrics
+from sparsett_bench.evaluation.protocols import Protocol
+from sparsett_bench.evaluation.results_io import TrackerResults
+
+
+@dataclass
+class Evaluation:
+    """Per-run counts from which every score (overall, per sequence, per attribute) follows.
+
+    A "run" is one repetition of one sequence; OTB-style protocols average the runs of a
+    sequence and then the sequences, pooled protocols (GOT-10k) sum frames over everything.
+    """
+
+    tracker: str
+    protocol: Protocol
+    sequences: list[str]
+    run_sequence: np.ndarray  # (R,) sequence index of each run
+    frames: np.ndarray  # (R,) denominator of each run
+    success: np.ndarray  # (R, T) counts
+    precision: np.ndarray  # (R, P) counts
+    norm_precision: np.ndarray  # (R, N) counts
+    iou_sum: np.ndarray  # (R,) sum of IoUs over scored frames (failures count 0)
+    times: dict[str, np.ndarray] = field(default_factory=dict)
+    issues: list[str] = field(default_factory=list)
+
+    def curves(self, sequence_mask: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Mean curves over the selected sequences (all by default), as fractions."""
+        keep = np.ones(len(self.sequences), bool) if sequence_mask is None else sequence_mask
+        runs = keep[self.run_sequence]
+        out = {}
+        for name in ("success", "precision", "norm_precision"):
+            counts = getattr(self, name)[runs]
+            if self.protocol.pooled:
+                out[name] = counts.sum(0) / max(int(self.frames[runs].sum()), 1)
+            else:
+                out[name] = self._mean_over_sequences(counts, runs)
+        return out
+
+    def _mean_over_sequences(self, counts: np.ndarray, runs: np.ndarray) -> np.ndarray:
+        dtype = np.float32 if self.protocol.curve_dtype == "float32" else np.float64
+        frames = np.maximum(self.frames[runs], 1)[:, None]
+        per_run = (counts / frames).astype(dtype)
+        seq = self.run_sequence[runs]
+        unique, inverse = np.unique(seq, return_inverse=True)
+        sums = np.zeros((len(unique), counts.shape[1]), dtype=np.float64)
+        np.add.at(sums, inverse, per_run)
+        per_seq = (sums / np.bincount(inverse)[:, None]).astype(dtype)
+        return per_seq.mean(axis=0, dtype=dtype).astype(np.float64)
+
+    def scores(self, sequence_mask: np.ndarray | None = None) -> dict[str, float]:
+        """The protocol's headline numbers, as fractions (AUC 0.696, not 69.6)."""
+        p = self.protocol
+        c = self.curves(sequence_mask)
+        if p.summary == "got10k":
+            keep = np.ones(len(self.sequences), bool) if sequence_mask is None else sequence_mask
+            runs = keep[self.run_sequence]
+            total = max(int(self.frames[runs].sum()), 1)
+            s = c["success"]
+            return {
+                "ao": float(self.iou_sum[runs].sum() / total),
+                "sr50": float(s[_index(p.iou_thresholds, 0.5)]),
+                "sr75": float(s[_index(p.iou_thresholds, 0.75)]),
+            }
+        if p.summary == "trapezoid":
+            x = np.linspace(0.0, 1.0, len(p.iou_thresholds))
+            return {
+                "auc": float(metrics.trapezoid_area(c["success"], x)),
+                "precision": float(metrics.trapezoid_area(c["precision"], x)),
+                "norm_precision": float(metrics.trapezoid_area(c["norm_precision"], x)),
+            }
+        norm = (
+            float(np.mean(c["norm_precision"]))
+            if p.summary == "got10k-lasot"
+            else float(c["norm_precision"][_index(p.norm_thresholds, 0.2)])
+        )
+        return {
+            "auc": float(np.mean(c["success"])),
+            "precision": float(c["precision"][_index(p.precision_thresholds, 20.0)]),
+            "norm_precision": norm,
+            "op50": float(c["success"][_index(p.iou_thresholds, 0.5)]),
+            "op75": float(c["success"][_index(p.iou_thresholds, 0.75)]),
+        }
+
+    def sequence_scores(self) -> dict[str, dict[str, float]]:
+        out = {}
+        for index, name in enumerate(self.sequences):
+            mask = np.zeros(len(self.sequences), bool)
+            mask[index] = True
+            out[name] = self.scores(mask)
+        return out
+
+    def speed(self) -> dict[str, float] | None:
+        """FPS two ways: frames / total time (pytracking) and mean of per-frame 1 / t (got10k)."""
+        if not self.times:
+            return None
+        all_times = np.concatenate(list(self.times.values()))
+        positive = all_times[np.isfinite(all_times) & (all_times > 0)]
+        if positive.size == 0:
+            return None
+        per_seq = [
+            np.mean(1.0 / t[np.isfinite(t) & (t > 0)])
+            for t in self.times.values()
+            if np.any(np.isfinite(t) & (t > 0))
+        ]
+        return {
+            "fps": float(positive.size / positive.sum()),
+            "fps_mean_per_frame": float(np.mean(per_seq)),
+            "sequences_timed": float(len(self.times)),
+        }
+
+
+def _index(grid: np.ndarray, value: float) -> int:
+    index = int(np.argmin(np.abs(grid - value)))
+    if not np.isclose(grid[index], value):
+        raise ValueError(f"{value} is not on the threshold grid")
+    return index
+
+
+def evaluate(
+    sequences: list[Sequence], results: TrackerResults, protocol: Protocol, strict: bool = True
+) -> Evaluation:
+    """Score ``results`` against ``sequences`` under ``protocol``; see the module docstring."""
+    issues: list[str] = []
+    gt_parts, pred_parts, absent_parts, cover_parts, size_parts = [], [], [], [], []
+    missing_parts, run_sequence, run_length = [], [], []
+    times: dict[str, np.ndarray] = {}
+    for index, seq in enumerate(sequences):
+        found = results.sequences.get(seq.name)
+        n = len(seq)
+        if found is None:
+            issues.append(f"{seq.name}: no result (all {n} frames count as failures)")
+            runs: list[np.ndarray] = [np.zeros((n if protocol.missing_sequence_as_zeros else 0, 4))]
+        else:
+            runs = found.runs
+            if found.times is not None:
+                times[seq.name] = found.times
+        for run_number, run in enumerate(runs):
+            if found is not None and len(run) != n:
+                label = seq.name if len(runs) == 1 else f"{seq.name} run {run_number + 1}"
+                what = "extra frames cut" if len(run) > n else "missing frames count as failures"
+                issues.append(
+                    f"{label}: {len(run)} boxes for {n} frames ({what}; "
+                    f"{found.sources[run_number]})"
+                )
+            pred = np.full((n, 4), np.nan)
+            pred[: min(n, len(run))] = run[:n]
+            missing = np.zeros(n, bool)
+            missing[len(run) :] = True
+            gt_parts.append(seq.boxes)
+            pred_parts.append(pred)
+            missing_parts.append(missing)
+            absent_parts.append(seq.absent)
+            cover_parts.append(seq.cover if seq.cover is not None else np.ones(n))
+            size = seq.image_size or (np.inf, np.inf)
+            size_parts.append(np.broadcast_to(np.asarray(size, float), (n, 2)))
+            run_sequence.append(index)
+            run_length.append(n)
+    if strict and issues:
+        shown = "\n  ".join(issues[:20])
+        more = f"\n  ... and {len(issues) - 20} more" if len(issues) > 20 else ""
+        raise ResultsMismatchError(
+            f"results of {results.tracker} ({results.location}) do not match the benchmark:\n  "
+            f"{shown}{more}\nUse --lenient to score missing frames as failures and cut extra ones."
+        )
+    run_sequence_arr = np.asarray(run_sequence)
+    lengths = np.asarray(run_length)
+    frame_run = np.repeat(np.arange(len(lengths)), lengths)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    first = np.zeros(int(lengths.sum()), bool)
+    first[starts[lengths > 0]] = True
+    gt = np.concatenate(gt_parts)
+    pred = np.concatenate(pred_parts)
+    iou, center, norm_center, keep = frame_errors(
+        protocol,
+        gt,
+        pred,
+        first,
+        np.concatenate(missing_parts),
+        np.concatenate(absent_parts),
+        np.concatenate(cover_parts),
+        np.concatenate(size_parts),
+    )
+    run_of = frame_run[keep]
+    n_runs = len(lengths)
+    frames = np.bincount(run_of, minlength=n_runs)
+    success = metrics.count_above(
+        iou[keep], protocol.iou_thresholds, run_of, n_runs, protocol.iou_inclusive
+    )
+    precision = metrics.count_below(center[keep], protocol.precision_thresholds, run_of, n_runs)
+    norm = metrics.count_below(norm_center[keep], protocol.norm_thresholds, run_of, n_runs)
+    iou_scored = np.where(np.isnan(iou[keep]), 0.0, np.clip(iou[keep], 0.0, 1.0))
+    iou_sum = np.bincount(run_of, weights=iou_scored, minlength=n_runs)
+    return Evaluation(
+        results.tracker,
+        protocol,
+        [s.name for s in sequences],
+        run_sequence_arr,
+        frames,
+        success,
+        precision,
+        norm,
+        iou_sum,
+        times,
+        issues,
+    )
+
+
+def frame_errors(
+    p: Protocol,
+    gt: np.ndarray,
+    pred: np.ndarray,
+    first: np.ndarray,
+    missing: np.ndarray,
+    absent: np.ndarray,
+    cover: np.ndarray,
+    image_size: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per-frame IoU, centre error, normalized centre error and the scored-frame mask.
+
+    Sentinels follow the MATLAB toolkits: IoU -1 fails every success threshold; a distance
+    of -1 passes every precision threshold, +inf passes none; NaN passes nothing.
+    """
+    if p.round_coords:
+        gt, pred = bx.round_half_even(gt), bx.round_half_even(pred)
+    gt_nan = np.isnan(gt).any(axis=1)
+    if p.fallback != "none":
+        if p.fallback == "matlab":
+            invalid = ~np.isfinite(pred).all(axis=1) | (pred[:, 2] <= 0) | (pred[:, 3] <= 0)
+        else:
+            invalid = (pred[:, 2] == 0) | (pred[:, 3] == 0)
+        replace = invalid & ~gt_nan & ~first & ~missing
+        source = np.maximum.accumulate(np.where(replace, 0, np.arange(len(pred))))
+        pred = pred[source]
+    if p.first_frame_gt:
+        pred = pred.copy()
+        pred[first] = gt[first]
+        missing = missing & ~first
+    if p.gt_valid == "all_positive":
+        valid = (gt > 0).all(axis=1)
+    elif p.gt_valid == "wh_positive":
+        valid = (gt[:, 2:] > 0).all(axis=1)
+    else:
+        valid = np.ones(len(gt), bool)
+    if p.clip_to_image:
+        width, height = image_size[:, 0], image_size[:, 1]
+        iou = bx.iou(
+            bx.clip_shift_to_image(pred, width, height),
+            bx.clip_shift_to_image(gt, width, height),
+            p.iou_eps,
+        )
+    else:
+        iou = bx.iou(pred, gt, p.iou_eps)
+    iou[~valid] = -1.0
+
+    center = bx.center_error(pred, gt)
+    gt_centers = bx.centers(gt)
+    if p.norm_scale == "gt_wh":
+        norm_center = bx.normalized_center_error(pred, gt)
+    else:
+        scale = gt[:, 2:] + 1e-16 if p.norm_scale == "gt_wh_eps" else np.maximum(gt[:, 2:], 1.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            offset = bx.centers(pred) / scale - gt_centers / scale
+        norm_center = np.hypot(offset[:, 0], offset[:, 1])
+        if p.norm_scale == "gt_wh_eps":
+            with np.errstate(divide="ignore", invalid="ignore"):
+                norm_valid = (gt_centers / scale > 0).all(axis=1)
+            norm_center[~norm_valid] = p.invalid_norm_center
+    center_valid = (gt_centers > 0).all(axis=1) if p.center_valid == "center_positive" else valid
+    center[~center_valid] = p.invalid_center
+    if p.norm_scale != "gt_wh_eps":
+        norm_center[~center_valid] = p.invalid_norm_center
+
+    iou[missing] = -1.0
+    center[missing] = np.inf
+    norm_center[missing] = np.inf
+    keep = np.ones(len(gt), bool)
+    if p.absent == "fail":
+        iou[absent] = -1.0
+        center[absent] = np.inf
+        norm_center[absent] = np.inf
+    elif p.absent == "drop":
+        keep &= ~absent
+    if p.drop_nan_gt:
+        keep &= ~gt_nan
+    if p.exclude_first:
+        keep &= ~first
+    if p.exclude_cover_zero:
+        keep &= cover > 0
+    return iou, center, norm_center, keep

@@ -1,0 +1,296 @@
+"""The ``sparsett-bench`` command line: thin Typer commands over the library.
+
+Every option with the same meaning has the same name in every command (``--dataset``,
+``--root``, ``--results``, ``--tracker(s)``, ``--model``, ``--device``, ``--workers``). Errors a
+user can cause are printed without a traceback and exit with status 2; a failed regression
+check exits with status 1. Heavy libraries (torch, matplotlib) are imported only by the
+commands that need them, so ``report`` starts fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from sparsett_bench import __version__
+from sparsett_bench.errors import SparsettError
+
+app = typer.Typer(
+    help="SparseTT and the five tracking benchmarks, scored exactly by their official protocols.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+error_console = Console(stderr=True)
+
+
+def _fail(exc: SparsettError) -> None:
+    error_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def _csv(value: str | None) -> list[str] | None:
+    if not value:
+        return None
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"sparsett-bench {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """SparseTT and the five tracking benchmarks, scored exactly by their official protocols."""
+
+
+@app.command()
+def report(
+    dataset: Annotated[
+        str, typer.Option("--dataset", "-d", help="otb2015, uav123, lasot, got10k or trackingnet.")
+    ],
+    root: Annotated[
+        Path | None,
+        typer.Option(
+            help="Dataset root, or an annotation-only folder in the toolkit layout "
+            "(<seq>.txt plus att/); a zip of <seq>.txt for TrackingNet."
+        ),
+    ] = None,
+    split: Annotated[
+        str | None, typer.Option(help="Split to score (default: test; val for GOT-10k).")
+    ] = None,
+    results: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder holding one results folder (or zip) per tracker "
+            "[default: results/<dataset>]."
+        ),
+    ] = None,
+    trackers: Annotated[
+        str | None,
+        typer.Option(
+            "--trackers",
+            "--compare",
+            "-t",
+            help="Comma-separated trackers to compare [default: every tracker found].",
+        ),
+    ] = None,
+    protocol: Annotated[
+        str,
+        typer.Option(
+            help="official (the benchmark's own rules), or the numbers pytracking, pysot or the "
+            "got10k toolkit would print."
+        ),
+    ] = "official",
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict/--lenient",
+            help="--strict: a missing sequence or a wrong number of frames is an error. "
+            "--lenient: missing frames count as failures and extra frames are cut, as the "
+            "official toolkits do.",
+        ),
+    ] = True,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Where tables and plots go [default: results/reports/<dataset>]."),
+    ] = None,
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="Also write every number as JSON to this file.")
+    ] = None,
+    plots: Annotated[
+        bool, typer.Option(help="Draw success/precision and attribute plots (PNG and PDF).")
+    ] = True,
+    attributes: Annotated[bool, typer.Option(help="Print the per-attribute table.")] = True,
+    save_baseline: Annotated[
+        Path | None, typer.Option(help="Record these scores as a regression baseline (JSON).")
+    ] = None,
+    check: Annotated[
+        Path | None,
+        typer.Option(
+            help="Compare with a baseline; exit 1 listing every metric that fell by more than "
+            "the tolerance."
+        ),
+    ] = None,
+    tolerance: Annotated[
+        float | None,
+        typer.Option(
+            help="Allowed drop in percentage points for --check / stored by --save-baseline "
+            "[default: the baseline's, else 0.5]."
+        ),
+    ] = None,
+    explain: Annotated[bool, typer.Option(help="Print the protocol's rules.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print only errors and the regression verdict.")
+    ] = False,
+) -> None:
+    """Score tracker results under a benchmark's protocol: tables, plots, attributes, checks."""
+    from sparsett_bench.evaluation import baseline as gate
+    from sparsett_bench.evaluation.report import REPORT_FOLDER, build_report, report_json
+    from sparsett_bench.evaluation.writers import write_tables
+
+    try:
+        from sparsett_bench.datasets.registry import canonical_name
+
+        key = canonical_name(dataset)
+        results_dir = results or Path("results") / key
+        rep = build_report(key, results_dir, _csv(trackers), root, split, protocol, strict)
+        if not quiet:
+            _print_report(rep, attributes, explain)
+        out_dir = out or Path("results") / REPORT_FOLDER / key
+        stem = f"{key}_{rep.split}_{rep.protocol.toolkit}"
+        written = write_tables(rep, out_dir, stem)
+        if plots:
+            written += _plots(rep, out_dir, stem)
+        if json_path is not None:
+            from sparsett_bench.atomic import write_text_atomic
+
+            write_text_atomic(json_path, json.dumps(report_json(rep), indent=1) + "\n")
+            written.append(json_path)
+        if not quiet:
+            console.print(
+                f"[dim]wrote {len(written)} files to {out_dir}"
+                + (f" and {json_path}" if json_path else "")
+                + "[/]"
+            )
+        if save_baseline is not None:
+            gate.save_baseline(
+                rep, save_baseline, tolerance if tolerance is not None else gate.DEFAULT_TOLERANCE
+            )
+            console.print(f"baseline saved to {save_baseline}")
+        if check is not None:
+            regressions = gate.check_baseline(rep, check, tolerance)
+            if regressions:
+                error_console.print(f"[bold red]regression[/] against {check}:")
+                for regression in regressions:
+                    error_console.print(f"  {regression.describe()}", highlight=False)
+                raise typer.Exit(1)
+            console.print(f"[green]no regression[/] against {check}")
+    except SparsettError as exc:
+        _fail(exc)
+
+
+def _print_report(rep, attributes: bool, explain: bool) -> None:
+    from sparsett_bench.evaluation.report import attribute_rows, overall_rows
+    from sparsett_bench.evaluation.writers import best_values, cell, columns
+
+    cols = columns(rep)
+    rows = overall_rows(rep)
+    best = best_values(rows, [k for k, _ in cols])
+    table = Table(
+        title=f"{rep.dataset} {rep.split} ({len(rep.sequences)} sequences) - "
+        f"protocol {rep.protocol.key}"
+    )
+    table.add_column("Tracker")
+    for _, header in cols:
+        table.add_column(header, justify="right")
+    for row in rows:
+        table.add_row(
+            str(row["tracker"]),
+            *[
+                f"[bold green]{cell(row[k])}[/]" if best.get(k) == row[k] else cell(row[k])
+                for k, _ in cols
+            ],
+        )
+    console.print(table)
+    for evaluation in rep.evaluations:
+        for issue in evaluation.issues[:10]:
+            error_console.print(
+                f"[yellow]warning:[/] {evaluation.tracker}: {issue}", highlight=False
+            )
+        if len(evaluation.issues) > 10:
+            error_console.print(
+                f"[yellow]warning:[/] {evaluation.tracker}: "
+                f"{len(evaluation.issues) - 10} more issues (see the JSON)"
+            )
+    attr = attribute_rows(rep) if attributes else []
+    if attr:
+        trackers = [e.tracker for e in rep.ranked()]
+        table = Table(title="Success AUC per attribute")
+        table.add_column("Attribute")
+        table.add_column("Seqs", justify="right")
+        for tracker in trackers:
+            table.add_column(tracker, justify="right")
+        grouped: dict[str, dict[str, object]] = {}
+        for r in attr:
+            grouped.setdefault(f"{r['attribute']} ({r['name']})", {"n": r["sequences"]})[
+                str(r["tracker"])
+            ] = r["auc"]
+        for name, values in grouped.items():
+            top = max(float(values[t]) for t in trackers)
+            table.add_row(
+                name,
+                str(values["n"]),
+                *[
+                    f"[bold green]{cell(values[t])}[/]" if values[t] == top else cell(values[t])
+                    for t in trackers
+                ],
+            )
+        console.print(table)
+    if explain:
+        console.print(f"[bold]Protocol {rep.protocol.key}[/]")
+        for rule in rep.protocol.rules:
+            console.print(f"  - {rule}", highlight=False)
+
+
+def _plots(rep, out_dir: Path, stem: str) -> list[Path]:
+    from sparsett_bench.evaluation import plots
+
+    title = f"{rep.dataset} {rep.split}"
+    written = plots.plot_curves(rep.ranked(), out_dir, title, stem_prefix=f"{stem}_")
+    masks = rep.attribute_masks()
+    if masks:
+        written += plots.plot_attributes(
+            rep.ranked(),
+            [(a.short, a.long) for a in rep.attributes],
+            {s.name: s.attributes for s in rep.sequences},
+            out_dir,
+            title,
+        )
+    return written
+
+
+def _not_yet(command: str, issue: int) -> None:
+    error_console.print(
+        f"[bold red]error:[/] `sparsett-bench {command}` is not available in this version "
+        f"(it arrives with issue #{issue}); `report` works today on results you already have."
+    )
+    raise typer.Exit(2)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def download() -> None:
+    """Download and verify a benchmark, published raw results or a checkpoint."""
+    _not_yet("download", 3)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def train() -> None:
+    """Train SparseTT with the official recipe (one machine or many, via torchrun)."""
+    _not_yet("train", 6)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def run() -> None:
+    """Run a tracker over a whole benchmark, resumably, and write its results."""
+    _not_yet("run", 5)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

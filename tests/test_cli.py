@@ -1,0 +1,160 @@
+"""The command line: report end to end on real results, the regression gate, error handling."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from typer.testing import CliRunner
+
+from sparsett_bench.cli import app
+from tests.conftest import shared_path
+
+runner = CliRunner()
+
+
+def report_args(results: Path, out: Path, *extra: str) -> list[str]:
+    annotations = shared_path("annotations", "otb100")
+    return [
+        "report",
+        "--dataset",
+        "otb2015",
+        "--root",
+        str(annotations),
+        "--results",
+        str(results),
+        "--out",
+        str(out),
+        "--no-plots",
+        *extra,
+    ]
+
+
+def test_help_lists_the_four_stages() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("download", "train", "run", "report"):
+        assert command in result.output
+
+
+def test_report_from_the_command_line_writes_every_format(tmp_path: Path) -> None:
+    results = shared_path("raw_results", "otb100")
+    json_path = tmp_path / "all.json"
+    env = {**os.environ, "COLUMNS": "200"}
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sparsett_bench",
+            *report_args(results, tmp_path / "rep", "--json", str(json_path)),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "69.58" in completed.stdout and "90.97" in completed.stdout  # SiamBAN
+    assert "65.78" in completed.stdout and "88.01" in completed.stdout  # DaSiamRPN
+    written = sorted(p.name for p in (tmp_path / "rep").iterdir())
+    assert written == [
+        "otb2015_test_official.csv",
+        "otb2015_test_official.json",
+        "otb2015_test_official.md",
+        "otb2015_test_official.tex",
+        "otb2015_test_official_attributes.csv",
+    ]
+    document = json.loads(json_path.read_text())
+    assert round(document["trackers"]["SiamBAN"]["overall"]["auc"], 3) == 0.696
+    assert document["attributes"]["OV"]["sequences"] == 14
+    assert len(document["trackers"]["DaSiamRPN"]["sequences"]) == 100
+    markdown = (tmp_path / "rep" / "otb2015_test_official.md").read_text()
+    assert "| SiamBAN | **69.58** | **90.97** |" in markdown
+
+
+def test_report_does_not_import_torch(tmp_path: Path) -> None:
+    results = shared_path("raw_results", "otb100")
+    code = (
+        "import sys\nfrom sparsett_bench.cli import app\n"
+        f"try:\n    app({report_args(results, tmp_path)!r})\nexcept SystemExit:\n    pass\n"
+        "assert 'torch' not in sys.modules, 'report imported torch'\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert completed.returncode == 0, completed.stderr
+
+
+def degraded_copy(source: Path, target: Path, shift: float) -> Path:
+    """Every box of every tracker moved right by ``shift`` pixels (frame 1 is reset anyway)."""
+    for tracker in source.iterdir():
+        for path in tracker.glob("*.txt"):
+            boxes = np.loadtxt(path.read_text().replace(",", " ").splitlines(), ndmin=2)
+            boxes[:, 0] += shift
+            out = target / tracker.name / path.name
+            out.parent.mkdir(parents=True, exist_ok=True)
+            np.savetxt(out, boxes, delimiter=",", fmt="%.4f")
+    return target
+
+
+def test_regression_gate_fails_on_degraded_results_and_passes_on_real(tmp_path: Path) -> None:
+    results = shared_path("raw_results", "otb100")
+    baseline = tmp_path / "baseline.json"
+    saved = runner.invoke(
+        app, report_args(results, tmp_path / "a", "--save-baseline", str(baseline), "-q")
+    )
+    assert saved.exit_code == 0, saved.output
+    stored = json.loads(baseline.read_text())
+    assert round(stored["trackers"]["SiamBAN"]["auc"], 3) == 0.696
+
+    same = runner.invoke(app, report_args(results, tmp_path / "b", "--check", str(baseline)))
+    assert same.exit_code == 0, same.output
+    assert "no regression" in same.output
+
+    worse = degraded_copy(results, tmp_path / "worse", shift=8.0)
+    failed = runner.invoke(app, report_args(worse, tmp_path / "c", "--check", str(baseline)))
+    assert failed.exit_code == 1
+    assert "SiamBAN auc" in failed.output and "DaSiamRPN precision" in failed.output
+
+    tolerant = runner.invoke(
+        app, report_args(worse, tmp_path / "d", "--check", str(baseline), "--tolerance", "100")
+    )
+    assert tolerant.exit_code == 0, tolerant.output
+
+
+def test_missing_sequence_is_an_error_naming_it_unless_lenient(tmp_path: Path) -> None:
+    source = shared_path("raw_results", "otb100", "SiamBAN")
+    partial = tmp_path / "results" / "SiamBAN"
+    shutil.copytree(source, partial)
+    (partial / "Tiger1.txt").unlink()
+    strict = runner.invoke(app, report_args(tmp_path / "results", tmp_path / "a"))
+    assert strict.exit_code == 2
+    assert "Tiger1: no result" in strict.output
+    assert "Traceback" not in strict.output
+    lenient = runner.invoke(app, report_args(tmp_path / "results", tmp_path / "b", "--lenient"))
+    assert lenient.exit_code == 0, lenient.output
+    assert "Tiger1" in lenient.output  # listed as a warning
+
+
+def test_malformed_result_file_names_file_and_line(tmp_path: Path) -> None:
+    source = shared_path("raw_results", "otb100", "SiamBAN")
+    broken = tmp_path / "results" / "SiamBAN"
+    shutil.copytree(source, broken)
+    lines = (broken / "Couple.txt").read_text().splitlines()
+    lines[6] = "12,34,oops,56"
+    (broken / "Couple.txt").write_text("\n".join(lines) + "\n")
+    result = runner.invoke(app, report_args(tmp_path / "results", tmp_path / "out"))
+    assert result.exit_code == 2
+    assert "Couple.txt:7: not a number: 'oops'" in result.output
+
+
+def test_unknown_dataset_and_missing_results_are_clear_errors(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["report", "--dataset", "vot2099"])
+    assert result.exit_code == 2 and "unknown dataset 'vot2099'" in result.output
+    result = runner.invoke(app, report_args(tmp_path / "nowhere", tmp_path / "out"))
+    assert result.exit_code == 2 and "results folder not found" in result.output

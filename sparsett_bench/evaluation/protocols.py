@@ -60,7 +60,6 @@ class Protocol:
     summary: str = "otb"  # "otb" | "trapezoid" | "got10k" | "got10k-lasot"
     pooled: bool = False
     curve_dtype: str = "float64"  # pytracking stores its curves as float32
-    decimals: int = 3  # precision at which the toolkit prints fractions
     missing_sequence_as_zeros: bool = False  # TrackingNet server: absent file -> 0,0,0,0 rows
 
     @property
@@ -168,7 +167,6 @@ def _official(dataset: str) -> Protocol:
             summary="trapezoid",
             invalid_center=np.inf,
             invalid_norm_center=np.inf,
-            decimals=7,
             missing_sequence_as_zeros=True,
         )
     raise SparsettError(f"no official protocol for {dataset}")
@@ -190,13 +188,12 @@ def _pytracking(dataset: str) -> Protocol:
             + ("-1 (success)" if uav else "inf (failure)")
             + "; normalized error -1 (success)",
             *(("LaSOT absent frames fail in all three curves",) if dataset == "lasot" else ()),
-            "21 thresholds with >, AUC = mean; curves stored as float32 and printed %.2f of percent",
+            "21 thresholds with >, AUC = mean; curves stored as float32, printed %.2f of percent",
         ),
         fallback="pytracking",
         invalid_center=-1.0 if uav else np.inf,
         absent="fail" if dataset == "lasot" else "ignore",
         curve_dtype="float32",
-        decimals=4,
     )
 
 

@@ -53,8 +53,9 @@ def centers(boxes: Boxes) -> np.ndarray:
 
 
 def center_error(pred: Boxes, gt: Boxes) -> np.ndarray:
-    """Euclidean distance between the centres, in pixels."""
-    return np.hypot(*(centers(pred) - centers(gt)).T)
+    """Euclidean distance between the centres, in pixels (``sqrt(dx**2 + dy**2)``)."""
+    d = centers(pred) - centers(gt)
+    return np.sqrt(d[..., 0] * d[..., 0] + d[..., 1] * d[..., 1])
 
 
 def normalized_center_error(pred: Boxes, gt: Boxes) -> np.ndarray:
@@ -62,7 +63,7 @@ def normalized_center_error(pred: Boxes, gt: Boxes) -> np.ndarray:
     gt = np.asarray(gt, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         d = (centers(pred) - centers(gt)) / gt[..., 2:]
-    return np.hypot(*d.T)
+    return np.sqrt(d[..., 0] * d[..., 0] + d[..., 1] * d[..., 1])
 
 
 def clip_shift_to_image(boxes: Boxes, width: np.ndarray, height: np.ndarray) -> Boxes:

@@ -185,8 +185,8 @@ def evaluate(
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
     first = np.zeros(int(lengths.sum()), bool)
     first[starts[lengths > 0]] = True
-    gt = np.concatenate(gt_parts)
-    pred = np.concatenate(pred_parts)
+    gt = np.asfortranarray(np.concatenate(gt_parts))  # contiguous columns: much faster
+    pred = np.asfortranarray(np.concatenate(pred_parts))
     iou, center, norm_center, keep = frame_errors(
         protocol,
         gt,
@@ -239,23 +239,28 @@ def frame_errors(
     """
     if p.round_coords:
         gt, pred = bx.round_half_even(gt), bx.round_half_even(pred)
-    gt_nan = np.isnan(gt).any(axis=1)
+    gt_cols = gt.T  # column views: row-wise .all()/.any() over 4 values is slow in numpy
+    gt_nan = (
+        np.isnan(gt_cols[0]) | np.isnan(gt_cols[1]) | np.isnan(gt_cols[2]) | np.isnan(gt_cols[3])
+    )
     if p.fallback != "none":
         if p.fallback == "matlab":
-            invalid = ~np.isfinite(pred).all(axis=1) | (pred[:, 2] <= 0) | (pred[:, 3] <= 0)
+            p_cols = pred.T
+            finite = np.isfinite(p_cols[0] + p_cols[1] + p_cols[2] + p_cols[3])
+            invalid = ~(p_cols[2] > 0) | ~(p_cols[3] > 0) | ~finite
         else:
             invalid = (pred[:, 2] == 0) | (pred[:, 3] == 0)
         replace = invalid & ~gt_nan & ~first & ~missing
         source = np.maximum.accumulate(np.where(replace, 0, np.arange(len(pred))))
-        pred = pred[source]
+        pred = np.asfortranarray(pred[source])
     if p.first_frame_gt:
-        pred = pred.copy()
+        pred = pred.copy(order="F")
         pred[first] = gt[first]
         missing = missing & ~first
     if p.gt_valid == "all_positive":
-        valid = (gt > 0).all(axis=1)
+        valid = (gt_cols[0] > 0) & (gt_cols[1] > 0) & (gt_cols[2] > 0) & (gt_cols[3] > 0)
     elif p.gt_valid == "wh_positive":
-        valid = (gt[:, 2:] > 0).all(axis=1)
+        valid = (gt_cols[2] > 0) & (gt_cols[3] > 0)
     else:
         valid = np.ones(len(gt), bool)
     if p.clip_to_image:
@@ -269,23 +274,29 @@ def frame_errors(
         iou = bx.iou(pred, gt, p.iou_eps)
     iou[~valid] = -1.0
 
-    center = bx.center_error(pred, gt)
-    gt_centers = bx.centers(gt)
-    if p.norm_scale == "gt_wh":
-        norm_center = bx.normalized_center_error(pred, gt)
+    pred_centers, gt_centers = bx.centers(pred), bx.centers(gt)
+    offset = pred_centers - gt_centers
+    center = _length(offset)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if p.norm_scale == "gt_wh":
+            norm_offset = offset / gt[:, 2:]
+        elif p.norm_scale == "gt_wh_eps":  # pysot divides each centre, then subtracts
+            scale = gt[:, 2:] + 1e-16
+            norm_offset = pred_centers / scale - gt_centers / scale
+            norm_valid = ((gt_centers[:, 0] / scale[:, 0]) > 0) & (
+                (gt_centers[:, 1] / scale[:, 1]) > 0
+            )
+        else:
+            norm_offset = offset / np.maximum(gt[:, 2:], 1.0)
+    norm_center = _length(norm_offset)
+    if p.center_valid == "center_positive":
+        center_valid = (gt_centers[:, 0] > 0) & (gt_centers[:, 1] > 0)
     else:
-        scale = gt[:, 2:] + 1e-16 if p.norm_scale == "gt_wh_eps" else np.maximum(gt[:, 2:], 1.0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            offset = bx.centers(pred) / scale - gt_centers / scale
-        norm_center = np.hypot(offset[:, 0], offset[:, 1])
-        if p.norm_scale == "gt_wh_eps":
-            with np.errstate(divide="ignore", invalid="ignore"):
-                norm_valid = (gt_centers / scale > 0).all(axis=1)
-            norm_center[~norm_valid] = p.invalid_norm_center
-    center_valid = (gt_centers > 0).all(axis=1) if p.center_valid == "center_positive" else valid
+        center_valid = valid
     center[~center_valid] = p.invalid_center
-    if p.norm_scale != "gt_wh_eps":
-        norm_center[~center_valid] = p.invalid_norm_center
+    norm_center[~(norm_valid if p.norm_scale == "gt_wh_eps" else center_valid)] = (
+        p.invalid_norm_center
+    )
 
     iou[missing] = -1.0
     center[missing] = np.inf
@@ -304,3 +315,9 @@ def frame_errors(
     if p.exclude_cover_zero:
         keep &= cover > 0
     return iou, center, norm_center, keep
+
+
+def _length(offset: np.ndarray) -> np.ndarray:
+    """``sqrt(dx**2 + dy**2)`` as every toolkit writes it (and 5x faster than ``np.hypot``)."""
+    dx, dy = offset[:, 0], offset[:, 1]
+    return np.sqrt(dx * dx + dy * dy)

@@ -1,0 +1,171 @@
+"""Each benchmark's real on-disk layout (built here, a few frames each) loads and is scored;
+missing or corrupt files give errors that name the file."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sparsett_bench.datasets import otb2015, uav123
+from sparsett_bench.datasets.loaders import load_sequences
+from sparsett_bench.errors import InputFileError
+from sparsett_bench.evaluation.evaluate import evaluate
+from sparsett_bench.evaluation.protocols import get_protocol
+from sparsett_bench.evaluation.results_io import SequenceResult, TrackerResults
+
+
+def write_rows(path: Path, rows: np.ndarray, sep: str = ",") -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(sep.join(f"{v:g}" for v in row) + "\n" for row in rows))
+
+
+def box_rows(count: int, start: float = 10.0) -> np.ndarray:
+    return np.array([[start + i, 20.0, 30.0, 40.0] for i in range(count)])
+
+
+def test_otb2015_dataset_layout_applies_the_matlab_ranges(tmp_path: Path) -> None:
+    for name, spec in otb2015.SPECS.items():
+        rows = int(spec["end"]) - int(spec["start"]) + 1
+        sep = "\t" if name.startswith("B") else ","
+        write_rows(tmp_path / spec["folder"] / spec["gt_file"], box_rows(rows), sep)
+    sequences = {s.name: s for s in load_sequences("otb2015", tmp_path)}
+    assert len(sequences) == 100
+    tiger = sequences["Tiger1"]
+    assert len(tiger) == 349 and tiger.boxes[0, 0] == 15.0  # rows 6.. of 354 (initOmit 5)
+    assert tiger.frame_paths[0].name == "0006.jpg"
+    assert sequences["David"].frame_paths[0].name == "0300.jpg"
+    assert sequences["Board"].frame_paths[0].name == "00001.jpg"
+    assert sequences["Jogging-2"].frame_paths[0].parent == tmp_path / "Jogging" / "img"
+
+
+def test_otb2015_missing_ground_truth_names_the_file(tmp_path: Path) -> None:
+    for name, spec in otb2015.SPECS.items():
+        if name != "Couple":
+            rows = int(spec["end"]) - int(spec["start"]) + 1
+            write_rows(tmp_path / spec["folder"] / spec["gt_file"], box_rows(rows))
+    with pytest.raises(InputFileError, match=r"Couple/groundtruth_rect.txt: file not found"):
+        load_sequences("otb2015", tmp_path)
+
+
+def test_uav123_dataset_layout_with_nan_rows_and_attributes(tmp_path: Path) -> None:
+    anno = tmp_path / "anno" / "UAV123"
+    for name, spec in uav123.SPECS.items():
+        rows = box_rows(int(spec["end"]) - int(spec["start"]) + 1)
+        if name == "bird1_2":
+            rows[3] = np.nan
+        write_rows(anno / f"{name}.txt", rows)
+    (anno / "att").mkdir()
+    (anno / "att" / "bird1_2.txt").write_text("1,0,0,1,1,0,0,0,0,0,1,0\n")
+    sequences = {s.name: s for s in load_sequences("uav123", tmp_path)}
+    bird = sequences["bird1_2"]
+    assert bird.absent.tolist()[:5] == [False, False, False, True, False]
+    assert bird.attributes == ("SV", "FM", "FOC", "CM")
+    assert bird.frame_paths[0] == tmp_path / "data_seq" / "UAV123" / "bird1" / "000775.jpg"
+
+
+def test_uav123_wrong_length_names_file_and_range(tmp_path: Path) -> None:
+    for name, spec in uav123.SPECS.items():
+        count = int(spec["end"]) - int(spec["start"]) + 1 - (name == "car1_2")
+        write_rows(tmp_path / f"{name}.txt", box_rows(count))
+    with pytest.raises(InputFileError, match=r"car1_2.txt: expected 877 boxes \(frames 751-1627\)"):
+        load_sequences("uav123", tmp_path)
+
+
+def make_lasot(root: Path, names: list[str], frames: int = 5) -> None:
+    for name in names:
+        folder = root / name.split("-")[0] / name
+        write_rows(folder / "groundtruth.txt", box_rows(frames))
+        (folder / "full_occlusion.txt").write_text(",".join(["0", "0", "1", "0", "0"]) + "\n")
+        (folder / "out_of_view.txt").write_text(",".join(["0", "0", "0", "1", "0"]) + "\n")
+        (folder / "nlp.txt").write_text(f"the {name} in the sky\n")
+
+
+def test_lasot_dataset_layout_absent_is_occlusion_or_out_of_view(tmp_path: Path) -> None:
+    from sparsett_bench.datasets.lasot import TEST_NAMES
+
+    make_lasot(tmp_path, [*TEST_NAMES, "airplane-2", "zebra-3"])
+    test = load_sequences("lasot", tmp_path, "test")
+    assert len(test) == 280
+    assert test[0].absent.tolist() == [False, False, True, True, False]
+    assert test[0].description == f"the {test[0].name} in the sky"
+    assert test[0].frame_paths[-1].name == "00000005.jpg"
+    train = load_sequences("lasot", tmp_path, "train")
+    assert [s.name for s in train] == ["airplane-2", "zebra-3"]
+
+
+def test_lasot_flag_length_mismatch_names_the_file(tmp_path: Path) -> None:
+    from sparsett_bench.datasets.lasot import TEST_NAMES
+
+    make_lasot(tmp_path, TEST_NAMES)
+    bad = tmp_path / "airplane" / "airplane-1" / "out_of_view.txt"
+    bad.write_text("0,0,0\n")
+    with pytest.raises(InputFileError, match=r"airplane-1/out_of_view.txt: expected 5 flags"):
+        load_sequences("lasot", tmp_path)
+
+
+def make_got10k_val(root: Path) -> None:
+    val = root / "val"
+    specs = {"GOT-10k_Val_000001": (6, "(64, 48)"), "GOT-10k_Val_000002": (4, "(100, 80)")}
+    (val).mkdir(parents=True)
+    (val / "list.txt").write_text("\n".join(specs) + "\n")
+    for name, (count, resolution) in specs.items():
+        write_rows(val / name / "groundtruth.txt", box_rows(count))
+        (val / name / "cover.label").write_text("\n".join(["8", "8", "0", "8", "4", "8"][:count]))
+        (val / name / "absence.label").write_text("\n".join(["0", "0", "1", "0", "0", "0"][:count]))
+        (val / name / "meta_info.ini").write_text(
+            f"[METAINFO]\nurl: x\nresolution: {resolution}\nanno_fps: 10Hz\n"
+        )
+
+
+def test_got10k_val_layout_and_pooled_scores(tmp_path: Path) -> None:
+    make_got10k_val(tmp_path)
+    sequences = load_sequences("got10k", tmp_path, "val")
+    assert [s.image_size for s in sequences] == [(64, 48), (100, 80)]
+    assert sequences[0].cover.tolist() == [8, 8, 0, 8, 4, 8]
+    assert sequences[0].absent.tolist() == [False, False, True, False, False, False]
+    # A tracker exact on every frame but the last of the first sequence, where it is shifted by
+    # 15 px; clipped to the 64x48 image both boxes are 30x28, so IoU = 15*28 / (45*28) = 1/3.
+    first = sequences[0].boxes.copy()
+    first[5, 0] += 15
+    results = TrackerResults(
+        "t",
+        "memory",
+        "flat",
+        {
+            sequences[0].name: SequenceResult([first], ["a"]),
+            sequences[1].name: SequenceResult([sequences[1].boxes.copy()], ["b"]),
+        },
+    )
+    scores = evaluate(sequences, results, get_protocol("got10k")).scores()
+    # Scored frames (frame 1 and cover 0 excluded): seq 1 frames 2, 4, 5, 6; seq 2 frames 2, 4.
+    # Pooled: (5 * 1 + 1/3) / 6; the mean of per-sequence AOs would be (3.33/4 + 1) / 2.
+    assert scores["ao"] == pytest.approx((5 + 1 / 3) / 6, abs=1e-12)
+    assert scores["sr50"] == pytest.approx(5 / 6)
+
+
+def test_got10k_bad_resolution_names_file_and_line(tmp_path: Path) -> None:
+    make_got10k_val(tmp_path)
+    meta = tmp_path / "val" / "GOT-10k_Val_000002" / "meta_info.ini"
+    meta.write_text("[METAINFO]\nresolution: wide\n")
+    with pytest.raises(InputFileError, match=r"meta_info.ini:2: bad resolution 'wide'"):
+        load_sequences("got10k", tmp_path, "val")
+
+
+def test_trackingnet_chunks_and_zip(tmp_path: Path) -> None:
+    for chunk, name in (("TRAIN_0", "a_0"), ("TRAIN_3", "b_1"), ("TEST", "c_2")):
+        write_rows(tmp_path / chunk / "anno" / f"{name}.txt", box_rows(3))
+        frames = tmp_path / chunk / "frames" / name
+        frames.mkdir(parents=True)
+        for k in (0, 1, 2, 10):
+            (frames / f"{k}.jpg").write_bytes(b"")
+    train = load_sequences("trackingnet", tmp_path, "train")
+    assert [s.name for s in train] == ["a_0", "b_1"]
+    assert [p.name for p in train[0].frame_paths] == ["0.jpg", "1.jpg", "2.jpg", "10.jpg"]
+    assert [s.name for s in load_sequences("trackingnet", tmp_path, "test")] == ["c_2"]
+    archive = tmp_path / "gt.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("x_0.txt", "1,2,3,4\n5,6,7,8\n")
+    assert load_sequences("trackingnet", archive)[0].boxes.tolist() == [[1, 2, 3, 4], [5, 6, 7, 8]]

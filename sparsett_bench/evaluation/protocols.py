@@ -281,3 +281,20 @@ def get_protocol(dataset: str, toolkit: str | None = None) -> Protocol:
     if toolkit not in _BUILDERS:
         raise SparsettError(f"unknown protocol {toolkit!r}; choose one of {', '.join(TOOLKITS)}")
     return _BUILDERS[toolkit](canonical_name(dataset))
+
+
+def rules_markdown() -> str:
+    """Every protocol's rules as Markdown: the body of docs/protocols.md's generated part."""
+    lines = []
+    for dataset in ("otb2015", "uav123", "lasot", "got10k", "trackingnet"):
+        for toolkit in TOOLKITS:
+            try:
+                protocol = get_protocol(dataset, toolkit)
+            except SparsettError:
+                continue
+            if protocol.toolkit != toolkit:
+                continue  # the got10k toolkit's GOT-10k rules are the official ones
+            lines.append(f"### `{protocol.key}`\n")
+            lines += [f"- {rule}" for rule in protocol.rules]
+            lines.append("")
+    return "\n".join(lines)

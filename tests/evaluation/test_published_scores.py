@@ -77,3 +77,39 @@ def test_trackingnet_devkit_pair_is_incomplete_under_strict() -> None:
     )
     with pytest.raises(ResultsMismatchError, match="a9jgDU5THOU_0"):
         evaluate(sequences, found, get_protocol("trackingnet"), strict=True)
+
+
+DOC_ROWS = {
+    "OTB2015 SiamBAN": ("otb2015", "otb100", "otb100/SiamBAN"),
+    "OTB2015 DaSiamRPN": ("otb2015", "otb100", "otb100/DaSiamRPN"),
+    "LaSOT ATOM": ("lasot", "lasot_test", "lasot/ATOM"),
+    "UAV123 SRDCF": ("uav123", "uav123", "uav123/SRDCF"),
+    "UAV123 TLD": ("uav123", "uav123", "uav123/TLD"),
+}
+
+
+def test_the_cross_toolkit_table_in_docs_is_what_the_tool_measures() -> None:
+    """Every number of the table in docs/protocols.md, recomputed."""
+    from pathlib import Path
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "protocols.md"
+    rows = [line for line in doc.read_text().splitlines() if line.startswith("| ")]
+    checked = 0
+    for row in rows:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        label = next((k for k in DOC_ROWS if cells[0].startswith(k)), None)
+        if label is None:
+            continue
+        dataset, annotations, results = DOC_ROWS[label]
+        sequences = load_sequences(dataset, shared_path("annotations", annotations))
+        found = load_tracker_results(
+            shared_path("raw_results", results), [s.name for s in sequences]
+        )
+        for toolkit, cell in zip(
+            ("official", "pytracking", "pysot", "got10k"), cells[1:5], strict=True
+        ):
+            s = evaluate(sequences, found, get_protocol(dataset, toolkit)).scores()
+            keys = ("auc", "precision", "norm_precision")[: cell.count("/") + 1]
+            assert cell == " / ".join(f"{s[k]:.4f}" for k in keys), (label, toolkit)
+            checked += 1
+    assert checked == 20

@@ -19,6 +19,8 @@ from sparsett_bench.evaluation import metrics
 from sparsett_bench.evaluation.protocols import Protocol
 from sparsett_bench.evaluation.results_io import TrackerResults
 
+CURVES = ("success", "precision", "norm_precision")
+
 
 @dataclass
 class Evaluation:
@@ -40,71 +42,55 @@ class Evaluation:
     times: dict[str, np.ndarray] = field(default_factory=dict)
     issues: list[str] = field(default_factory=list)
 
+    def _sequence_sums(self, values: np.ndarray) -> np.ndarray:
+        out = np.zeros((len(self.sequences), *values.shape[1:]), dtype=np.float64)
+        np.add.at(out, self.run_sequence, values)
+        return out
+
+    def sequence_curves(self) -> dict[str, np.ndarray]:
+        """``(S, T)`` curves per sequence: the mean over its runs of each run's fractions
+        (pooled protocols: its frames pooled over runs)."""
+        dtype = np.float32 if self.protocol.curve_dtype == "float32" else np.float64
+        if self.protocol.pooled:
+            frames = np.maximum(self._sequence_sums(self.frames), 1)[:, None]
+            return {n: self._sequence_sums(getattr(self, n)) / frames for n in CURVES}
+        runs_per_sequence = np.bincount(self.run_sequence, minlength=len(self.sequences))
+        frames = np.maximum(self.frames, 1)[:, None]
+        out = {}
+        for name in CURVES:
+            per_run = (getattr(self, name) / frames).astype(dtype)
+            out[name] = (self._sequence_sums(per_run) / runs_per_sequence[:, None]).astype(dtype)
+        return out
+
     def curves(self, sequence_mask: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """Mean curves over the selected sequences (all by default), as fractions."""
         keep = np.ones(len(self.sequences), bool) if sequence_mask is None else sequence_mask
-        runs = keep[self.run_sequence]
-        out = {}
-        for name in ("success", "precision", "norm_precision"):
-            counts = getattr(self, name)[runs]
-            if self.protocol.pooled:
-                out[name] = counts.sum(0) / max(int(self.frames[runs].sum()), 1)
-            else:
-                out[name] = self._mean_over_sequences(counts, runs)
-        return out
-
-    def _mean_over_sequences(self, counts: np.ndarray, runs: np.ndarray) -> np.ndarray:
+        if self.protocol.pooled:
+            runs = keep[self.run_sequence]
+            total = max(int(self.frames[runs].sum()), 1)
+            return {n: getattr(self, n)[runs].sum(axis=0) / total for n in CURVES}
         dtype = np.float32 if self.protocol.curve_dtype == "float32" else np.float64
-        frames = np.maximum(self.frames[runs], 1)[:, None]
-        per_run = (counts / frames).astype(dtype)
-        seq = self.run_sequence[runs]
-        unique, inverse = np.unique(seq, return_inverse=True)
-        sums = np.zeros((len(unique), counts.shape[1]), dtype=np.float64)
-        np.add.at(sums, inverse, per_run)
-        per_seq = (sums / np.bincount(inverse)[:, None]).astype(dtype)
-        return per_seq.mean(axis=0, dtype=dtype).astype(np.float64)
+        per_sequence = self.sequence_curves()
+        return {
+            n: per_sequence[n][keep].mean(axis=0, dtype=dtype).astype(np.float64) for n in CURVES
+        }
 
     def scores(self, sequence_mask: np.ndarray | None = None) -> dict[str, float]:
         """The protocol's headline numbers, as fractions (AUC 0.696, not 69.6)."""
-        p = self.protocol
-        c = self.curves(sequence_mask)
-        if p.summary == "got10k":
-            keep = np.ones(len(self.sequences), bool) if sequence_mask is None else sequence_mask
-            runs = keep[self.run_sequence]
-            total = max(int(self.frames[runs].sum()), 1)
-            s = c["success"]
-            return {
-                "ao": float(self.iou_sum[runs].sum() / total),
-                "sr50": float(s[_index(p.iou_thresholds, 0.5)]),
-                "sr75": float(s[_index(p.iou_thresholds, 0.75)]),
-            }
-        if p.summary == "trapezoid":
-            x = np.linspace(0.0, 1.0, len(p.iou_thresholds))
-            return {
-                "auc": float(metrics.trapezoid_area(c["success"], x)),
-                "precision": float(metrics.trapezoid_area(c["precision"], x)),
-                "norm_precision": float(metrics.trapezoid_area(c["norm_precision"], x)),
-            }
-        norm = (
-            float(np.mean(c["norm_precision"]))
-            if p.summary == "got10k-lasot"
-            else float(c["norm_precision"][_index(p.norm_thresholds, 0.2)])
-        )
-        return {
-            "auc": float(np.mean(c["success"])),
-            "precision": float(c["precision"][_index(p.precision_thresholds, 20.0)]),
-            "norm_precision": norm,
-            "op50": float(c["success"][_index(p.iou_thresholds, 0.5)]),
-            "op75": float(c["success"][_index(p.iou_thresholds, 0.75)]),
-        }
+        keep = np.ones(len(self.sequences), bool) if sequence_mask is None else sequence_mask
+        runs = keep[self.run_sequence]
+        ao = self.iou_sum[runs].sum() / max(int(self.frames[runs].sum()), 1)
+        summary = summarize(self.protocol, self.curves(keep), np.asarray(ao))
+        return {name: float(value) for name, value in summary.items()}
 
     def sequence_scores(self) -> dict[str, dict[str, float]]:
-        out = {}
-        for index, name in enumerate(self.sequences):
-            mask = np.zeros(len(self.sequences), bool)
-            mask[index] = True
-            out[name] = self.scores(mask)
-        return out
+        """Scores of each sequence alone (all sequences summarised in one vectorised pass)."""
+        ao = self._sequence_sums(self.iou_sum) / np.maximum(self._sequence_sums(self.frames), 1)
+        summary = summarize(self.protocol, self.sequence_curves(), ao)
+        return {
+            name: {metric: float(values[i]) for metric, values in summary.items()}
+            for i, name in enumerate(self.sequences)
+        }
 
     def speed(self) -> dict[str, float] | None:
         """FPS two ways: frames / total time (pytracking) and mean of per-frame 1 / t (got10k)."""
@@ -124,6 +110,39 @@ class Evaluation:
             "fps_mean_per_frame": float(np.mean(per_seq)),
             "sequences_timed": float(len(self.times)),
         }
+
+
+def summarize(p: Protocol, curves: dict[str, np.ndarray], ao: np.ndarray) -> dict[str, np.ndarray]:
+    """Headline numbers from curves (last axis = thresholds); works row-wise on ``(S, T)``."""
+    success = curves["success"]
+    if p.summary == "got10k":
+        return {
+            "ao": ao,
+            "sr50": success[..., _index(p.iou_thresholds, 0.5)],
+            "sr75": success[..., _index(p.iou_thresholds, 0.75)],
+        }
+    if p.summary == "trapezoid":
+        x = np.linspace(0.0, 1.0, len(p.iou_thresholds))
+        return {
+            name: metrics.trapezoid_area(curves[n], x)
+            for name, n in (
+                ("auc", "success"),
+                ("precision", "precision"),
+                ("norm_precision", "norm_precision"),
+            )
+        }
+    norm = curves["norm_precision"]
+    return {
+        "auc": success.mean(axis=-1),
+        "precision": curves["precision"][..., _index(p.precision_thresholds, 20.0)],
+        "norm_precision": (
+            norm.mean(axis=-1)
+            if p.summary == "got10k-lasot"
+            else norm[..., _index(p.norm_thresholds, 0.2)]
+        ),
+        "op50": success[..., _index(p.iou_thresholds, 0.5)],
+        "op75": success[..., _index(p.iou_thresholds, 0.75)],
+    }
 
 
 def _index(grid: np.ndarray, value: float) -> int:

@@ -114,8 +114,8 @@ def build_report(
     sequences = load_sequences(key, root, split)
     if not any(len(s) > 1 for s in sequences):
         raise SparsettError(
-            f"{dataset} {split}: the annotations hold only the first box (test ground truth is "
-            "withheld); score this split on the evaluation server (see `run --submission`)"
+            f"{dataset} {split}: the annotations hold only the first box (the test ground truth "
+            "is withheld); this split is scored by the benchmark's evaluation server"
         )
     names = trackers or discover_trackers(results_dir)
     if not names:

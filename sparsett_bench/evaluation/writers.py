@@ -60,25 +60,32 @@ def markdown(report: Report) -> str:
     attr = attribute_rows(report)
     if attr:
         trackers = [e.tracker for e in report.ranked()]
-        lines += [
-            "",
-            "Success AUC per attribute:",
-            "",
-            "| Attribute | Seqs | " + " | ".join(trackers) + " |",
-            "|---|---:|" + "---:|" * len(trackers),
-        ]
-        by_attr: dict[str, dict[str, object]] = {}
-        for r in attr:
-            by_attr.setdefault(str(r["attribute"]), {"sequences": r["sequences"]})[
-                str(r["tracker"])
-            ] = r["auc"]
-        for short, values in by_attr.items():
-            top = max(float(values[t]) for t in trackers)
-            cells = [
-                f"**{cell(values[t])}**" if values[t] == top else cell(values[t]) for t in trackers
+        for metric, title in (("auc", "Success AUC"), ("precision", "Precision@20")):
+            lines += [
+                "",
+                f"{title} per attribute:",
+                "",
+                "| Attribute | Seqs | " + " | ".join(trackers) + " |",
+                "|---|---:|" + "---:|" * len(trackers),
             ]
-            lines.append(f"| {short} | {values['sequences']} | " + " | ".join(cells) + " |")
+            lines += _attribute_lines(attr, trackers, metric)
     return "\n".join(lines) + "\n"
+
+
+def _attribute_lines(attr: list[dict[str, object]], trackers: list[str], metric: str) -> list[str]:
+    by_attr: dict[str, dict[str, object]] = {}
+    for r in attr:
+        by_attr.setdefault(str(r["attribute"]), {"sequences": r["sequences"]})[
+            str(r["tracker"])
+        ] = r[metric]
+    lines = []
+    for short, values in by_attr.items():
+        top = max(float(values[t]) for t in trackers)
+        cells = [
+            f"**{cell(values[t])}**" if values[t] == top else cell(values[t]) for t in trackers
+        ]
+        lines.append(f"| {short} | {values['sequences']} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def csv_text(rows: list[dict[str, object]]) -> str:

@@ -266,6 +266,49 @@ def _plots(rep, out_dir: Path, stem: str) -> list[Path]:
     return written
 
 
+@app.command("datasets")
+def datasets_command(
+    dataset: Annotated[
+        str | None, typer.Option("--dataset", "-d", help="Only this dataset.")
+    ] = None,
+    root: Annotated[
+        Path | None,
+        typer.Option(help="Check this root instead of the registry's (with --dataset)."),
+    ] = None,
+    frames: Annotated[
+        bool, typer.Option(help="Also check that the first and last frame of every sequence exist.")
+    ] = True,
+) -> None:
+    """Show each dataset: its root, whether it is present and complete."""
+    from sparsett_bench.datasets.registry import ALIASES
+    from sparsett_bench.datasets.status import dataset_status
+
+    try:
+        names = [dataset] if dataset else sorted(set(ALIASES.values()))
+        table = Table(title="Datasets")
+        for column in ("dataset", "root", "present", "complete", "splits"):
+            table.add_column(column)
+        problems = []
+        for name in names:
+            status = dataset_status(name, root if dataset else None, check_frames=frames)
+            splits = ", ".join(f"{s.split}: {s.sequences} seqs" for s in status.splits)
+            table.add_row(
+                status.title,
+                str(status.root),
+                "yes" if status.present else "no",
+                "[green]yes[/]" if status.complete else "[red]no[/]",
+                splits or "-",
+            )
+            problems += [
+                f"{status.title} {s.split}: {s.problem}" for s in status.splits if s.problem
+            ]
+        console.print(table)
+        for problem in problems:
+            console.print(f"[yellow]{problem}[/]", highlight=False)
+    except SparsettError as exc:
+        _fail(exc)
+
+
 def _not_yet(command: str, issue: int) -> None:
     error_console.print(
         f"[bold red]error:[/] `sparsett-bench {command}` is not available in this version "

@@ -158,3 +158,17 @@ def test_unknown_dataset_and_missing_results_are_clear_errors(tmp_path: Path) ->
     assert result.exit_code == 2 and "unknown dataset 'vot2099'" in result.output
     result = runner.invoke(app, report_args(tmp_path / "nowhere", tmp_path / "out"))
     assert result.exit_code == 2 and "results folder not found" in result.output
+
+
+def test_datasets_command_reports_presence_and_completeness(tmp_path: Path) -> None:
+    from sparsett_bench.datasets.status import dataset_status
+
+    root = shared_path("annotations", "lasot_test")
+    status = dataset_status("lasot", root)
+    assert status.present and not status.complete
+    test_split = status.splits[0]
+    assert (test_split.split, test_split.sequences, test_split.frames) == ("test", 280, 685360)
+    assert test_split.problem == "airplane-1: no images"
+    assert not dataset_status("uav123", tmp_path / "nothing").present
+    result = runner.invoke(app, ["datasets", "--dataset", "lasot", "--root", str(root)])
+    assert result.exit_code == 0 and "airplane-1: no images" in result.output

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from sparsett_bench.box_files import parse_box_text
-from sparsett_bench.errors import InputFileError
+from sparsett_bench.errors import InputFileError, SparsettError
 from sparsett_bench.naming import NameMatcher
 
 
@@ -58,3 +58,17 @@ def require_file(path: Path, what: str) -> Path:
     if not path.is_file():
         raise InputFileError(path, f"missing {what}")
     return path
+
+
+def select(all_names: list[str], wanted: list[str] | None) -> list[str]:
+    """``wanted`` mapped onto the benchmark's names (any spelling), in benchmark order."""
+    if wanted is None:
+        return list(all_names)
+    matcher = NameMatcher(all_names)
+    chosen = {}
+    for name in wanted:
+        match = matcher.match(name)
+        if match is None:
+            raise SparsettError(f"unknown sequence {name!r}")
+        chosen[match] = True
+    return [n for n in all_names if n in chosen]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sparsett_bench.datasets import got10k, lasot, otb2015, trackingnet, uav123
+from sparsett_bench.datasets._files import select
 from sparsett_bench.datasets.registry import canonical_name, dataset_info
 from sparsett_bench.datasets.sequence import Sequence
 
@@ -20,9 +21,20 @@ DEFAULT_SPLIT = {"got10k": "val"}
 
 
 def load_sequences(
-    dataset: str, root: str | Path | None = None, split: str | None = None
+    dataset: str,
+    root: str | Path | None = None,
+    split: str | None = None,
+    names: list[str] | None = None,
 ) -> list[Sequence]:
-    """Sequences of ``dataset``'s ``split`` from ``root`` (default: the registry's root)."""
+    """Sequences of ``dataset``'s ``split`` from ``root`` (default: the registry's root);
+    ``names`` keeps only those sequences (any spelling), in the benchmark's order."""
     key = canonical_name(dataset)
     root = Path(root) if root is not None else dataset_info(key).root
-    return _LOADERS[key](root, split or DEFAULT_SPLIT.get(key, "test"))
+    split = split or DEFAULT_SPLIT.get(key, "test")
+    if key == "otb2015":  # its full layout can be partial: load only what is asked
+        return otb2015.load(root, split, names)
+    sequences = _LOADERS[key](root, split)
+    if names is None:
+        return sequences
+    by_name = {s.name: s for s in sequences}
+    return [by_name[n] for n in select(list(by_name), names)]

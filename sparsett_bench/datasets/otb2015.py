@@ -15,7 +15,12 @@ from pathlib import Path
 import numpy as np
 
 from sparsett_bench.box_files import read_box_file
-from sparsett_bench.datasets._files import files_by_sequence, read_attribute_flags, spec_rows
+from sparsett_bench.datasets._files import (
+    files_by_sequence,
+    read_attribute_flags,
+    select,
+    spec_rows,
+)
 from sparsett_bench.datasets.registry import dataset_info
 from sparsett_bench.datasets.sequence import Sequence
 from sparsett_bench.errors import InputFileError, SparsettError
@@ -30,33 +35,46 @@ def is_full_layout(root: Path) -> bool:
     )
 
 
-def load(root: str | Path, split: str = "test") -> list[Sequence]:
-    """All 100 sequences (``split`` is always ``test``)."""
+def load(root: str | Path, split: str = "test", names: list[str] | None = None) -> list[Sequence]:
+    """The 100 sequences, or only ``names`` (any spelling); ``split`` is always ``test``."""
     root = Path(root)
     if split != "test":
         raise SparsettError(f"OTB2015 has only a test split, not {split!r}")
     if not root.is_dir():
         raise InputFileError(root, "OTB2015 root not found")
+    wanted = select(NAMES, names)
     short = [a.short for a in dataset_info("otb2015").attributes]
-    attribute_files = files_by_sequence(root / "att", NAMES)
+    attribute_files = files_by_sequence(root / "att", wanted)
     if is_full_layout(root):
-        boxes = {name: _full_boxes(root, SPECS[name]) for name in NAMES}
+        missing = [
+            n for n in wanted if not (root / SPECS[n]["folder"] / SPECS[n]["gt_file"]).is_file()
+        ]
+        if missing and names is None:
+            raise InputFileError(
+                root,
+                f"OTB2015 root holds {len(wanted) - len(missing)} of 100 sequences (missing: "
+                f"{', '.join(missing[:5])}{', ...' if len(missing) > 5 else ''}); choose "
+                "sequences explicitly to use a partial root",
+            )
+        boxes = {name: _full_boxes(root, SPECS[name]) for name in wanted}
     else:
-        files = files_by_sequence(root, NAMES)
-        missing = [name for name in NAMES if name not in files]
+        files = files_by_sequence(root, wanted)
+        missing = [name for name in wanted if name not in files]
         if missing:
             raise InputFileError(
                 root,
-                f"not an OTB2015 root: no ground truth for {len(missing)} of 100 "
+                f"not an OTB2015 root: no ground truth for {len(missing)} of {len(wanted)} "
                 f"sequences (first: {', '.join(missing[:5])})",
             )
-        boxes = {name: read_box_file(files[name]) for name in NAMES}
+        boxes = {name: read_box_file(files[name]) for name in wanted}
     sequences = []
-    for name in NAMES:
+    for name in wanted:
         attributes: tuple[str, ...] = ()
         if name in attribute_files:
             flags = read_attribute_flags(attribute_files[name], len(short))
             attributes = tuple(s for s, f in zip(short, flags, strict=True) if f)
+        elif (root / SPECS[name]["folder"] / "attrs.txt").is_file():
+            attributes = _attrs_txt(root / SPECS[name]["folder"] / "attrs.txt", short)
         gt = boxes[name]
         sequences.append(
             Sequence(
@@ -68,6 +86,15 @@ def load(root: str | Path, split: str = "test") -> list[Sequence]:
             )
         )
     return sequences
+
+
+def _attrs_txt(path: Path, short: list[str]) -> tuple[str, ...]:
+    """The dataset's own ``attrs.txt``: abbreviations such as ``SV, DEF, FM, OPR, BC``."""
+    found = {part.strip().upper() for part in path.read_text(errors="replace").split(",")}
+    unknown = found - set(short) - {""}
+    if unknown:
+        raise InputFileError(path, f"unknown attributes {sorted(unknown)}; expected {short}")
+    return tuple(a for a in short if a in found)
 
 
 def _full_boxes(root: Path, spec: dict[str, str]) -> np.ndarray:

@@ -41,13 +41,29 @@ def test_otb2015_dataset_layout_applies_the_matlab_ranges(tmp_path: Path) -> Non
     assert sequences["Jogging-2"].frame_paths[0].parent == tmp_path / "Jogging" / "img"
 
 
-def test_otb2015_missing_ground_truth_names_the_file(tmp_path: Path) -> None:
+def test_otb2015_partial_root_needs_explicit_sequences(tmp_path: Path) -> None:
     for name, spec in otb2015.SPECS.items():
         if name != "Couple":
             rows = int(spec["end"]) - int(spec["start"]) + 1
             write_rows(tmp_path / spec["folder"] / spec["gt_file"], box_rows(rows))
-    with pytest.raises(InputFileError, match=r"Couple/groundtruth_rect.txt: file not found"):
+    with pytest.raises(InputFileError, match=r"holds 99 of 100 sequences \(missing: Couple\)"):
         load_sequences("otb2015", tmp_path)
+    with pytest.raises(InputFileError, match=r"Couple/groundtruth_rect.txt: file not found"):
+        load_sequences("otb2015", tmp_path, names=["couple"])
+    assert [s.name for s in load_sequences("otb2015", tmp_path, names=["tiger1"])] == ["Tiger1"]
+
+
+def test_the_four_real_otb_sequences_with_their_images() -> None:
+    from tests.conftest import shared_path
+
+    root = shared_path("sequences", "otb")
+    names = ["Basketball", "Couple", "Crossing", "Football1"]
+    sequences = load_sequences("otb2015", root, names=[n.lower() for n in names])
+    assert [s.name for s in sequences] == names
+    assert [len(s) for s in sequences] == [725, 140, 120, 74]  # Football1: frames 1-74 of 81
+    assert all(p.is_file() for s in sequences for p in s.frame_paths)
+    assert sequences[0].frame_size() == (576, 432)
+    assert sequences[1].attributes == ("OPR", "SV", "DEF", "FM", "BC")  # its attrs.txt
 
 
 def test_uav123_dataset_layout_with_nan_rows_and_attributes(tmp_path: Path) -> None:

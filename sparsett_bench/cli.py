@@ -262,6 +262,7 @@ def _plots(rep, out_dir: Path, stem: str) -> list[Path]:
             {s.name: s.attributes for s in rep.sequences},
             out_dir,
             title,
+            stem_prefix=f"{stem}_",
         )
     return written
 

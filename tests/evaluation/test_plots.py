@@ -22,7 +22,7 @@ def sequences() -> list[Sequence]:
 
 
 def tracker(name: str, shift: float, seqs: list[Sequence], dataset: str = "otb2015") -> Evaluation:
-    runs = {s.name: SequenceResult([s.boxes + [shift, 0, 0, 0]], [name]) for s in seqs}
+    runs = {s.name: SequenceResult([s.boxes + np.array([shift, 0, 0, 0])], [name]) for s in seqs}
     return evaluate(seqs, TrackerResults(name, "memory", "flat", runs), get_protocol(dataset))
 
 

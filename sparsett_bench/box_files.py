@@ -102,16 +102,3 @@ def parse_json_boxes(data: bytes, source: str | Path, columns: int = 4) -> np.nd
             else:
                 raise InputFileError(source, f"res[{index}][{col}]: not a number: {value!r}")
     return out
-
-
-def read_value_file(path: str | Path) -> np.ndarray:
-    """Read one number per line (times, absent or cover flags); several columns stay 2-D."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError:
-        raise InputFileError(path, "file not found or unreadable") from None
-    first = data.lstrip(b"\xef\xbb\xbf").split(b"\n", 1)[0].translate(_SEPARATOR_TABLE).split()
-    columns = max(1, len(first))
-    values = parse_box_text(data, path, columns)
-    return values[:, 0] if columns == 1 else values

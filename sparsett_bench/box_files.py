@@ -6,8 +6,9 @@ JSON files ``{"res": [[x, y, w, h], ...]}`` (the UAV/OTB MATLAB toolkit export).
 else -- a blank line before the end, a row that does not have exactly the expected number of
 columns, a value that is not a number -- raises `InputFileError` naming the file and line.
 
-The fast path is numpy's C ``loadtxt`` on the bytes with every separator turned into a space;
-only a file that fails it is re-read line by line in Python to name the first offending line.
+The fast path is numpy's C ``loadtxt`` on the bytes with every separator turned into a space,
+behind a content-addressed cache (`parse_cache`); only a file that fails it is re-read line by
+line in Python to name the first offending line.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from sparsett_bench.errors import InputFileError
+from sparsett_bench.parse_cache import cached
 
 _SEPARATORS = b",\t; \r\x0b\x0c"
 _SEPARATOR_TABLE = bytes.maketrans(_SEPARATORS, b" " * len(_SEPARATORS))
@@ -49,8 +51,16 @@ def parse_box_text(data: bytes, source: str | Path, columns: int = 4) -> np.ndar
     normalized = data.translate(_SEPARATOR_TABLE).rstrip(b" \n")
     if not normalized:
         return np.zeros((0, columns), dtype=np.float64)
-    if normalized.lstrip(b" ").startswith(b"\n") or _BLANK_LINE.search(normalized):
+    if (
+        normalized.lstrip(b" ").startswith(b"\n")
+        or b"\n\n" in normalized
+        or (b"\n " in normalized and _BLANK_LINE.search(normalized))
+    ):
         _raise_first_bad_line(normalized, source, columns)
+    return cached(normalized, columns, lambda: _parse_checked(normalized, source, columns))
+
+
+def _parse_checked(normalized: bytes, source: str | Path, columns: int) -> np.ndarray:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")

@@ -27,3 +27,20 @@ def test_ci_runs_exactly_the_readme_install_and_test_commands() -> None:
     assert install[0] in ci and tests[0] in ci
     assert ci.index(install[0]) < ci.index(tests[0])
     assert "set -euo pipefail" in ci
+
+
+def test_the_readme_main_command_runs_as_written() -> None:
+    """The second set-up command, exactly as printed (it reads the reference data)."""
+    import os
+    import subprocess
+
+    from tests.conftest import shared_path
+
+    shared_path("raw_results", "otb100")
+    command = next(c for c in readme_commands() if c.startswith("sparsett-bench "))
+    env = {**os.environ, "COLUMNS": "200"}
+    completed = subprocess.run(
+        command, shell=True, cwd=ROOT, capture_output=True, text=True, env=env, check=False
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "69.58" in completed.stdout and "88.01" in completed.stdout  # as the README says

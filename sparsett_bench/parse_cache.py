@@ -30,16 +30,21 @@ from sparsett_bench.atomic import write_bytes_atomic
 MIN_BYTES = 2048  # below this, parsing is cheaper than a cache lookup
 
 
+def cache_root() -> Path | None:
+    """The project's cache folder, or None when ``SPARSETT_CACHE_DIR=off``."""
+    return _cache_root_for(os.environ.get("SPARSETT_CACHE_DIR"))
+
+
 def cache_dir() -> Path | None:
-    return _cache_dir_for(os.environ.get("SPARSETT_CACHE_DIR"))
+    root = cache_root()
+    return None if root is None else root / "parsed"
 
 
 @functools.cache
-def _cache_dir_for(setting: str | None) -> Path | None:
+def _cache_root_for(setting: str | None) -> Path | None:
     if setting is not None and setting.strip().lower() in ("", "off", "0", "none"):
         return None
-    base = Path(setting) if setting else Path.home() / ".cache" / "sparsett-bench"
-    return base / "parsed"
+    return Path(setting) if setting else Path.home() / ".cache" / "sparsett-bench"
 
 
 def cached(data: bytes, columns: int, parse: Callable[[], np.ndarray]) -> np.ndarray:

@@ -157,8 +157,8 @@ def evaluate(
 ) -> Evaluation:
     """Score ``results`` against ``sequences`` under ``protocol``; see the module docstring."""
     issues: list[str] = []
-    gt_parts, pred_parts, absent_parts, cover_parts, size_parts = [], [], [], [], []
-    missing_parts, run_sequence, run_length = [], [], []
+    gt_parts, pred_parts, missing_parts, absent_parts, cover_parts = [], [], [], [], []
+    run_sequence, run_length, run_size = [], [], []
     times: dict[str, np.ndarray] = {}
     for index, seq in enumerate(sequences):
         found = results.sequences.get(seq.name)
@@ -187,8 +187,7 @@ def evaluate(
             missing_parts.append(missing)
             absent_parts.append(seq.absent)
             cover_parts.append(seq.cover if seq.cover is not None else np.ones(n))
-            size = seq.image_size or (np.inf, np.inf)
-            size_parts.append(np.broadcast_to(np.asarray(size, float), (n, 2)))
+            run_size.append(seq.image_size or (np.inf, np.inf))
             run_sequence.append(index)
             run_length.append(n)
     if strict and issues:
@@ -212,9 +211,9 @@ def evaluate(
         pred,
         first,
         np.concatenate(missing_parts),
-        np.concatenate(absent_parts),
-        np.concatenate(cover_parts),
-        np.concatenate(size_parts),
+        np.concatenate(absent_parts) if protocol.absent != "ignore" else None,
+        np.concatenate(cover_parts) if protocol.exclude_cover_zero else None,
+        np.repeat(np.asarray(run_size, float), lengths, axis=0) if protocol.clip_to_image else None,
     )
     run_of = frame_run[keep]
     n_runs = len(lengths)
@@ -247,11 +246,14 @@ def frame_errors(
     pred: np.ndarray,
     first: np.ndarray,
     missing: np.ndarray,
-    absent: np.ndarray,
-    cover: np.ndarray,
-    image_size: np.ndarray,
+    absent: np.ndarray | None,
+    cover: np.ndarray | None,
+    image_size: np.ndarray | None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per-frame IoU, centre error, normalized centre error and the scored-frame mask.
+
+    ``absent``, ``cover`` and ``image_size`` are only needed (and only passed) when the
+    protocol uses absent flags, cover labels or clipping to the image.
 
     Sentinels follow the MATLAB toolkits: IoU -1 fails every success threshold; a distance
     of -1 passes every precision threshold, +inf passes none; NaN passes nothing.

@@ -116,7 +116,7 @@ def _load(tree: _Tree, expected: list[str], tracker: str) -> TrackerResults:
     rel = {k: k[len(prefix) :] for k in keys}
     matcher = NameMatcher(expected)
 
-    got10k = {}
+    got10k: dict[str, list[tuple[int, str]]] = {}
     for key, r in rel.items():
         parts = PurePosixPath(r).parts
         m = _RUN_FILE.match(parts[-1])
@@ -155,7 +155,15 @@ def _load(tree: _Tree, expected: list[str], tracker: str) -> TrackerResults:
     )
 
 
-def _load_runs(tree, runs, matcher, tracker, prefix, layout) -> TrackerResults:
+def _load_runs(
+    tree: _Tree,
+    runs: list[tuple[str, dict[str, str]]],
+    matcher: NameMatcher,
+    tracker: str,
+    prefix: str,
+    layout: str,
+) -> TrackerResults:
+    """Each ``(parent folder, {file stem: key})`` is one run of every sequence it holds."""
     out = TrackerResults(tracker, str(tree.location), layout)
     for parent, files in runs:
         assigned = matcher.assign(files)
@@ -175,7 +183,14 @@ def _load_runs(tree, runs, matcher, tracker, prefix, layout) -> TrackerResults:
     return out
 
 
-def _load_got10k_layout(tree, folders, matcher, tracker, prefix) -> TrackerResults:
+def _load_got10k_layout(
+    tree: _Tree,
+    folders: dict[str, list[tuple[int, str]]],
+    matcher: NameMatcher,
+    tracker: str,
+    prefix: str,
+) -> TrackerResults:
+    """``folders``: sequence folder -> [(run number, key of <seq>_<run>.txt)]."""
     out = TrackerResults(tracker, str(tree.location), "got10k")
     assigned = matcher.assign(folders)
     for seq, folder in assigned.items():

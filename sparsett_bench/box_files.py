@@ -6,9 +6,9 @@ JSON files ``{"res": [[x, y, w, h], ...]}`` (the UAV/OTB MATLAB toolkit export).
 else -- a blank line before the end, a row that does not have exactly the expected number of
 columns, a value that is not a number -- raises `InputFileError` naming the file and line.
 
-The fast path is numpy's C ``loadtxt`` on the bytes with every separator turned into a space,
-behind a content-addressed cache (`parse_cache`); only a file that fails it is re-read line by
-line in Python to name the first offending line.
+The fast path is numpy's C ``loadtxt`` on the bytes with every separator turned into a space;
+only a file that fails it is re-read line by line in Python to name the first offending line.
+Files read from disk go through `parse_cache`, so an unchanged file is parsed only once.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from sparsett_bench.errors import InputFileError
-from sparsett_bench.parse_cache import cached
+from sparsett_bench.parse_cache import cached_parse, file_stamp
 
 _SEPARATORS = b",\t; \r\x0b\x0c"
 _SEPARATOR_TABLE = bytes.maketrans(_SEPARATORS, b" " * len(_SEPARATORS))
@@ -31,17 +31,34 @@ _BLANK_LINE = re.compile(rb"\n *\n")  # a literal first byte keeps the scan fast
 
 
 def read_box_file(path: str | Path, columns: int = 4) -> np.ndarray:
-    """Read a text or JSON box file; see the module docstring for the accepted forms."""
+    """Read a text or JSON box file (see the module docstring), through the parse cache."""
     path = Path(path)
     try:
-        data = path.read_bytes()
+        stamp = file_stamp(path.stat())
     except FileNotFoundError:
         raise InputFileError(path, "file not found") from None
     except OSError as exc:
         raise InputFileError(path, f"cannot read: {exc.strerror or exc}") from None
-    if path.suffix.lower() == ".json":
-        return parse_json_boxes(data, path, columns)
-    return parse_box_text(data, path, columns)
+    return cached_parse(
+        path.parent,
+        f"{path.name}:{columns}",
+        stamp,
+        lambda: parse_box_bytes(_read(path), path, columns),
+    )
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputFileError(path, f"cannot read: {exc.strerror or exc}") from None
+
+
+def parse_box_bytes(data: bytes, source: str | Path, columns: int = 4) -> np.ndarray:
+    """Text or JSON (by ``source``'s suffix) without any cache."""
+    if str(source).lower().endswith(".json"):
+        return parse_json_boxes(data, source, columns)
+    return parse_box_text(data, source, columns)
 
 
 def parse_box_text(data: bytes, source: str | Path, columns: int = 4) -> np.ndarray:
@@ -57,10 +74,6 @@ def parse_box_text(data: bytes, source: str | Path, columns: int = 4) -> np.ndar
         or (b"\n " in normalized and _BLANK_LINE.search(normalized))
     ):
         _raise_first_bad_line(normalized, source, columns)
-    return cached(normalized, columns, lambda: _parse_checked(normalized, source, columns))
-
-
-def _parse_checked(normalized: bytes, source: str | Path, columns: int) -> np.ndarray:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")

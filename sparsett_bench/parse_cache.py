@@ -1,43 +1,43 @@
-"""A content-addressed cache of parsed number files, so a second ``report`` skips parsing.
+"""A cache of parsed number files, so a repeated ``report`` does not parse them again.
 
-Parsing decimal text is the floor of evaluation time (about 0.1-0.8 us per value with numpy's
-C ``loadtxt``, the same parser the got10k toolkit uses). Annotations never change and results
-rarely do, so the parsed array is stored under the SHA-256 hash of the exact bytes that were
-parsed: a changed file has another key and can never be served stale (unlike a cache keyed
-by names or timestamps). An entry holds the raw float64 bytes and their CRC-32 (the column
-count is part of the key): it reads back an order of magnitude faster than a ``.npy`` file,
-and is written atomically without fsync, so one damaged by a crash fails its CRC and is
-simply parsed and written again. Location:
-``$SPARSETT_CACHE_DIR/parsed`` (default ``~/.cache/sparsett-bench/parsed``);
-``SPARSETT_CACHE_DIR=off`` disables it. Safe to delete.
+Parsing decimal text is the floor of evaluation time (0.1-0.8 us per value with numpy's C
+``loadtxt``, the parser the got10k toolkit uses too). Annotations never change and results
+rarely do, so parsed arrays are kept per *container* -- a folder, or a zip -- in one index
+file holding every member's array. A member is served from the index only when its stamp
+still matches: for a file its size, mtime, ctime and inode (ctime changes on every write and
+cannot be set back by users, so an edited file is never served stale); for a zip member the
+zip's stamp plus the member's CRC-32 and size from the zip directory. Checking a folder of
+results therefore costs one ``stat`` per file and one read of the index.
+
+Index files live in ``$SPARSETT_CACHE_DIR/index`` (default ``~/.cache/sparsett-bench``;
+``SPARSETT_CACHE_DIR=off`` disables caching). They are written atomically at exit (or by
+`flush`) and carry a CRC-32: a damaged or foreign file is ignored and rebuilt. Safe to delete.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import hashlib
+import json
 import os
+import struct
 import zlib
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
 from sparsett_bench.atomic import write_bytes_atomic
 
-MIN_BYTES = 2048  # below this, parsing is cheaper than a cache lookup
+_MAGIC = b"SPARSETT-INDEX-1\n"
+Stamp = tuple[int, ...]
 
 
 def cache_root() -> Path | None:
     """The project's cache folder, or None when ``SPARSETT_CACHE_DIR=off``."""
     return _cache_root_for(os.environ.get("SPARSETT_CACHE_DIR"))
-
-
-def cache_dir() -> Path | None:
-    root = cache_root()
-    return None if root is None else root / "parsed"
 
 
 @functools.cache
@@ -47,34 +47,98 @@ def _cache_root_for(setting: str | None) -> Path | None:
     return Path(setting) if setting else Path.home() / ".cache" / "sparsett-bench"
 
 
-def cached(data: bytes, columns: int, parse: Callable[[], np.ndarray]) -> np.ndarray:
-    """``parse()``'s result for ``data``, from the cache when this exact input was seen."""
-    folder = cache_dir()
-    if folder is None or len(data) < MIN_BYTES:
+def file_stamp(stat: os.stat_result) -> Stamp:
+    return (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
+
+
+class _Index:
+    """Parsed arrays of one container's members, with the stamp each was parsed from."""
+
+    def __init__(self, path: Path, container: Path) -> None:
+        self.path = path
+        self.container = container
+        self.entries: dict[str, tuple[list[int], np.ndarray]] = {}
+        self.dirty = False
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+            self._read(path.read_bytes())
+
+    def _read(self, raw: bytes) -> None:
+        body, check = raw[:-4], raw[-4:]
+        if not body.startswith(_MAGIC) or zlib.crc32(body).to_bytes(4, "little") != check:
+            return
+        (size,) = struct.unpack_from("<I", body, len(_MAGIC))
+        start = len(_MAGIC) + 4
+        header = json.loads(body[start : start + size])
+        payload = np.frombuffer(body, dtype="<f8", offset=start + size)
+        for member, (stamp, offset, rows, columns) in header.items():
+            values = payload[offset : offset + rows * columns].reshape(rows, columns)
+            self.entries[member] = (stamp, values)
+
+    def get(self, member: str, stamp: Stamp) -> np.ndarray | None:
+        hit = self.entries.get(member)
+        return hit[1].copy() if hit is not None and hit[0] == list(stamp) else None
+
+    def put(self, member: str, stamp: Stamp, values: np.ndarray) -> None:
+        self.entries[member] = (list(stamp), np.array(values, dtype="<f8", copy=True))
+        self.dirty = True
+
+    def save(self) -> None:
+        if not self.dirty:
+            return
+        header, chunks, offset = {}, [], 0
+        for member, (stamp, values) in self.entries.items():
+            rows, columns = values.shape
+            header[member] = (stamp, offset, rows, columns)
+            chunks.append(values.tobytes())
+            offset += rows * columns
+        encoded = json.dumps(header).encode()
+        pad = b" " * (-(len(_MAGIC) + 4 + len(encoded)) % 8)  # keeps the payload 8-aligned
+        encoded += pad
+        body = _MAGIC + struct.pack("<I", len(encoded)) + encoded + b"".join(chunks)
+        with contextlib.suppress(OSError):  # a read-only or full cache never breaks a report
+            write_bytes_atomic(
+                self.path, body + zlib.crc32(body).to_bytes(4, "little"), durable=False
+            )
+        self.dirty = False
+
+
+_INDEXES: dict[str, _Index] = {}
+
+
+def cached_parse(
+    container: Path, member: str, stamp: Stamp, parse: Callable[[], np.ndarray]
+) -> np.ndarray:
+    """``parse()``'s result for ``member`` of ``container``, reused while ``stamp`` holds."""
+    root = cache_root()
+    if root is None:
         return parse()
-    key = hashlib.sha256(b"%d columns\n" % columns + data).hexdigest()  # SHA-NI: ~1 GB/s
-    path = folder / key[:2] / f"{key}.f64"
-    with contextlib.suppress(OSError):
-        entry = path.read_bytes()
-        payload, check = entry[:-4], entry[-4:]
-        if len(payload) % (8 * columns) == 0 and zlib.crc32(payload).to_bytes(4, "little") == check:
-            return np.frombuffer(bytearray(payload), dtype="<f8").reshape(-1, columns)  # writable
-    values = parse()
-    payload = np.ascontiguousarray(values, dtype="<f8").tobytes()
-    _WRITER.submit(_store, path, payload + zlib.crc32(payload).to_bytes(4, "little"))
+    index = _INDEXES.get(str(container))
+    if index is None:
+        index = _INDEXES[str(container)] = _index_for(root, Path(container).resolve())
+    values = index.get(member, stamp)
+    if values is None:
+        values = parse()
+        index.put(member, stamp, values)
     return values
 
 
-def _store(path: Path, entry: bytes) -> None:
-    with contextlib.suppress(OSError):  # a read-only or full cache never breaks evaluation
-        write_bytes_atomic(path, entry, durable=False)
+def _index_for(root: Path, container: Path) -> _Index:
+    """One `_Index` per resolved container, however the caller spelled its path."""
+    for index in _INDEXES.values():
+        if index.container == container:
+            return index
+    digest = hashlib.sha256(str(container).encode()).hexdigest()[:32]
+    return _Index(root / "index" / f"{digest}.idx", container)
 
 
-# Entries are written by one background thread while the caller parses the next file (file
-# I/O releases the GIL); the interpreter waits for pending writes at exit.
-_WRITER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sparsett-parse-cache")
-
-
+@atexit.register
 def flush() -> None:
-    """Wait until every entry queued so far is on disk."""
-    _WRITER.submit(lambda: None).result()
+    """Write every index that gained entries (also run at interpreter exit)."""
+    for index in _INDEXES.values():
+        index.save()
+
+
+def forget() -> None:
+    """Drop the in-memory indexes (tests: force the next lookup to read from disk)."""
+    flush()
+    _INDEXES.clear()

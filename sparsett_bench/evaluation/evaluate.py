@@ -157,39 +157,27 @@ def evaluate(
 ) -> Evaluation:
     """Score ``results`` against ``sequences`` under ``protocol``; see the module docstring."""
     issues: list[str] = []
-    gt_parts, pred_parts, missing_parts, absent_parts, cover_parts = [], [], [], [], []
-    run_sequence, run_length, run_size = [], [], []
+    units: list[tuple[int, Sequence, np.ndarray]] = []  # (sequence index, sequence, boxes)
     times: dict[str, np.ndarray] = {}
     for index, seq in enumerate(sequences):
         found = results.sequences.get(seq.name)
         n = len(seq)
         if found is None:
             issues.append(f"{seq.name}: no result (all {n} frames count as failures)")
-            runs: list[np.ndarray] = [np.zeros((n if protocol.missing_sequence_as_zeros else 0, 4))]
-        else:
-            runs = found.runs
-            if found.times is not None:
-                times[seq.name] = found.times
-        for run_number, run in enumerate(runs):
-            if found is not None and len(run) != n:
-                label = seq.name if len(runs) == 1 else f"{seq.name} run {run_number + 1}"
+            rows = n if protocol.missing_sequence_as_zeros else 0
+            units.append((index, seq, np.zeros((rows, 4))))
+            continue
+        if found.times is not None:
+            times[seq.name] = found.times
+        for run_number, run in enumerate(found.runs):
+            if len(run) != n:
+                label = seq.name if len(found.runs) == 1 else f"{seq.name} run {run_number + 1}"
                 what = "extra frames cut" if len(run) > n else "missing frames count as failures"
                 issues.append(
                     f"{label}: {len(run)} boxes for {n} frames ({what}; "
                     f"{found.sources[run_number]})"
                 )
-            pred = np.full((n, 4), np.nan)
-            pred[: min(n, len(run))] = run[:n]
-            missing = np.zeros(n, bool)
-            missing[len(run) :] = True
-            gt_parts.append(seq.boxes)
-            pred_parts.append(pred)
-            missing_parts.append(missing)
-            absent_parts.append(seq.absent)
-            cover_parts.append(seq.cover if seq.cover is not None else np.ones(n))
-            run_size.append(seq.image_size or (np.inf, np.inf))
-            run_sequence.append(index)
-            run_length.append(n)
+            units.append((index, seq, run))
     if strict and issues:
         shown = "\n  ".join(issues[:20])
         more = f"\n  ... and {len(issues) - 20} more" if len(issues) > 20 else ""
@@ -197,23 +185,36 @@ def evaluate(
             f"results of {results.tracker} ({results.location}) do not match the benchmark:\n  "
             f"{shown}{more}\nUse --lenient to score missing frames as failures and cut extra ones."
         )
-    run_sequence_arr = np.asarray(run_sequence)
-    lengths = np.asarray(run_length)
+    run_sequence_arr = np.array([index for index, _, _ in units], dtype=np.intp)
+    lengths = np.array([len(seq) for _, seq, _ in units], dtype=np.intp)
+    given = np.minimum([len(run) for _, _, run in units], lengths)
     frame_run = np.repeat(np.arange(len(lengths)), lengths)
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-    first = np.zeros(int(lengths.sum()), bool)
-    first[starts[lengths > 0]] = True
-    gt = np.asfortranarray(np.concatenate(gt_parts))  # contiguous columns: much faster
-    pred = np.asfortranarray(np.concatenate(pred_parts))
+    position = np.arange(int(lengths.sum())) - np.repeat(starts, lengths)
+    first = position == 0
+    missing = position >= np.repeat(given, lengths)
+    # Boxes are laid out as (4, F) and viewed as (F, 4): contiguous columns, much faster.
+    gt = np.concatenate([seq.boxes.T for _, seq, _ in units], axis=1).T
+    pred = np.concatenate([_padded(run, len(seq)).T for _, seq, run in units], axis=1).T
     iou, center, norm_center, keep = frame_errors(
         protocol,
         gt,
         pred,
         first,
-        np.concatenate(missing_parts),
-        np.concatenate(absent_parts) if protocol.absent != "ignore" else None,
-        np.concatenate(cover_parts) if protocol.exclude_cover_zero else None,
-        np.repeat(np.asarray(run_size, float), lengths, axis=0) if protocol.clip_to_image else None,
+        missing,
+        np.concatenate([seq.absent for _, seq, _ in units])
+        if protocol.absent != "ignore"
+        else None,
+        (
+            np.concatenate([_cover(seq) for _, seq, _ in units])
+            if protocol.exclude_cover_zero
+            else None
+        ),
+        (
+            np.repeat([seq.image_size or (np.inf, np.inf) for _, seq, _ in units], lengths, axis=0)
+            if protocol.clip_to_image
+            else None
+        ),
     )
     run_of = frame_run[keep]
     n_runs = len(lengths)
@@ -228,7 +229,7 @@ def evaluate(
     return Evaluation(
         results.tracker,
         protocol,
-        [s.name for s in sequences],
+        [seq.name for seq in sequences],
         run_sequence_arr,
         frames,
         success,
@@ -273,9 +274,8 @@ def frame_errors(
             invalid = (pred[:, 2] == 0) | (pred[:, 3] == 0)
         replace = invalid & ~gt_nan & ~first & ~missing
         source = np.maximum.accumulate(np.where(replace, 0, np.arange(len(pred))))
-        pred = np.asfortranarray(pred[source])
-    if p.first_frame_gt:
-        pred = pred.copy(order="F")
+        pred = pred[source].T.copy().T  # stays column-contiguous
+    if p.first_frame_gt:  # ``pred`` is this function's own array: edited in place
         pred[first] = gt[first]
         missing = missing & ~first
     if p.gt_valid == "all_positive":
@@ -342,3 +342,16 @@ def _length(offset: np.ndarray) -> np.ndarray:
     """``sqrt(dx**2 + dy**2)`` as every toolkit writes it (and 5x faster than ``np.hypot``)."""
     dx, dy = offset[:, 0], offset[:, 1]
     return np.sqrt(dx * dx + dy * dy)
+
+
+def _padded(run: np.ndarray, n: int) -> np.ndarray:
+    """``run`` cut or NaN-padded to ``n`` rows (padding rows are flagged missing anyway)."""
+    if len(run) == n:
+        return run
+    out = np.full((n, 4), np.nan)
+    out[: min(n, len(run))] = run[:n]
+    return out
+
+
+def _cover(seq: Sequence) -> np.ndarray:
+    return seq.cover if seq.cover is not None else np.ones(len(seq))

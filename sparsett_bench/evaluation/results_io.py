@@ -27,9 +27,10 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 from sparsett_bench.atomic import write_bytes_atomic
-from sparsett_bench.box_files import parse_box_text, parse_json_boxes
+from sparsett_bench.box_files import parse_box_bytes, parse_box_text, read_box_file
 from sparsett_bench.errors import InputFileError, SparsettError
 from sparsett_bench.naming import NameMatcher
+from sparsett_bench.parse_cache import cached_parse, file_stamp
 
 _RUN_FILE = re.compile(r"^(?P<seq>.+)_(?P<run>\d{3})\.txt$")
 _RUN_FOLDER = re.compile(r"^(?P<param>.+)_(?P<run>\d{3})$")
@@ -207,10 +208,13 @@ def _load_got10k_layout(
 
 
 def _parse(tree: _Tree, key: str) -> np.ndarray:
-    data = tree.read(key)
-    if key.lower().endswith(".json"):
-        return parse_json_boxes(data, tree.name(key))
-    return parse_box_text(data, tree.name(key))
+    item = tree.files[key]
+    if isinstance(item, Path):
+        return read_box_file(item)
+    stamp = (*file_stamp(tree.location.stat()), item.CRC, item.file_size)
+    return cached_parse(
+        tree.location, key, stamp, lambda: parse_box_bytes(tree.read(key), tree.name(key))
+    )
 
 
 def _parse_times(tree: _Tree, key: str) -> np.ndarray:

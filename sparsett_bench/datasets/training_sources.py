@@ -14,7 +14,7 @@ Layouts (as distributed):
 * ``coco/train2017/*.jpg`` with ``coco/annotations/instances_train2017.json``.
 
 Parsing VID's million XML files takes minutes, so each source's parsed index is kept as one
-JSON file in the cache folder (``<cache>/index``), keyed by the annotation folder's path and
+JSON file in the cache folder (``<cache>/sources``), keyed by the annotation folder's path and
 its top-level listing. Files added deeper inside (a partial extraction completed later) are
 not noticed: pass ``rebuild=True`` then, or delete the index.
 """
@@ -61,7 +61,7 @@ def _index_path(kind: str, folder: Path, listing: Iterable[str]) -> Path | None:
     if root is None:
         return None
     digest = hashlib.sha256("\n".join([str(folder.resolve()), *listing]).encode()).hexdigest()
-    return root / "index" / f"{kind}-{digest[:24]}.json"
+    return root / "sources" / f"{kind}-{digest[:24]}.json"
 
 
 def _cached_index(kind: str, folder: Path, build, rebuild: bool = False) -> list:

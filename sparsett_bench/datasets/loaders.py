@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sparsett_bench.datasets import got10k, lasot, otb2015, trackingnet, uav123
+from sparsett_bench.datasets import got10k, lasot, otb2015, synthetic, trackingnet, uav123
 from sparsett_bench.datasets._files import select
 from sparsett_bench.datasets.registry import canonical_name, dataset_info
 from sparsett_bench.datasets.sequence import Sequence
@@ -15,6 +15,7 @@ _LOADERS = {
     "lasot": lasot.load,
     "got10k": got10k.load,
     "trackingnet": trackingnet.load,
+    "synthetic": synthetic.load,
 }
 
 DEFAULT_SPLIT = {"got10k": "val"}

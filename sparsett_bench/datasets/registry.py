@@ -28,6 +28,7 @@ ALIASES = {
     "got-10k": "got10k",
     "trackingnet": "trackingnet",
     "tnet": "trackingnet",
+    "synthetic": "synthetic",
 }
 
 

@@ -1,0 +1,176 @@
+"""Downloads against a local HTTP server on 127.0.0.1 that this test starts and stops."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from sparsett_bench.datasets import download
+from sparsett_bench.datasets.download import RemoteFile
+
+DATA = bytes(range(256)) * 4096  # 1 MiB
+SHA = hashlib.sha256(DATA).hexdigest()
+
+
+class Server:
+    """Routes: path -> bytes. Behaviour per path: "cut" closes the first response half-way,
+    "error" answers 500, "norange" ignores Range, "gdrive" serves a confirmation page first."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, bytes] = {}
+        self.behaviour: dict[str, str] = {}
+        self.log: list[tuple[str, str | None]] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                path, _, query = self.path.partition("?")
+                server.log.append((self.path, self.headers.get("Range")))
+                mode = server.behaviour.get(path)
+                if mode == "error":
+                    self.send_error(500)
+                    return
+                if mode == "html":
+                    page = b"<html><body>Quota exceeded</body></html>"
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/html")
+                    self.send_header("Content-Length", str(len(page)))
+                    self.end_headers()
+                    self.wfile.write(page)
+                    return
+                if mode == "gdrive" and "confirm=t" not in query:
+                    page = (
+                        b'<html><form id="download-form" action="/gdrive" method="get">'
+                        b'<input type="hidden" name="id" value="abc">'
+                        b'<input type="hidden" name="confirm" value="t">'
+                        b'<input type="hidden" name="uuid" value="u1"></form></html>'
+                    )
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/html; charset=utf-8")
+                    self.send_header("Content-Length", str(len(page)))
+                    self.end_headers()
+                    self.wfile.write(page)
+                    return
+                data = server.routes.get(path)
+                if data is None:
+                    self.send_error(404)
+                    return
+                start = 0
+                ranged = self.headers.get("Range")
+                if ranged and mode != "norange":
+                    start = int(ranged.split("=")[1].split("-")[0])
+                    self.send_response(206)
+                    self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+                else:
+                    self.send_response(200)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", str(len(data) - start))
+                self.end_headers()
+                body = data[start:]
+                if mode == "cut":
+                    server.behaviour[path] = "served"  # only the first response is cut
+                    self.wfile.write(body[: len(body) // 2])
+                    self.wfile.flush()
+                    self.connection.close()
+                    return
+                self.wfile.write(body)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    s = Server()
+    yield s
+    s.close()
+
+
+def remote(tmp_path: Path, *urls: str, sha256: str | None = SHA, size: int | None = len(DATA)):
+    return RemoteFile(tmp_path / "data" / "x.zip", tuple(urls), size=size, sha256=sha256)
+
+
+def test_cut_transfer_resumes_where_it_stopped(server: Server, tmp_path: Path) -> None:
+    server.routes["/x.zip"] = DATA
+    server.behaviour["/x.zip"] = "cut"
+    assert download.fetch(remote(tmp_path, f"{server.url}/x.zip"), retries=1)
+    assert (tmp_path / "data" / "x.zip").read_bytes() == DATA
+    assert [r for _, r in server.log] == [None, f"bytes={len(DATA) // 2}-"]
+    assert not (tmp_path / "data" / "x.zip.part").exists()
+
+
+def test_second_run_downloads_nothing(server: Server, tmp_path: Path) -> None:
+    server.routes["/x.zip"] = DATA
+    target = remote(tmp_path, f"{server.url}/x.zip")
+    assert download.fetch(target) is True
+    assert download.fetch(target) is False
+    assert len(server.log) == 1
+
+
+def test_checksum_mismatch_is_reported_and_the_bytes_are_not_used(
+    server: Server, tmp_path: Path
+) -> None:
+    server.routes["/x.zip"] = DATA[:-1] + b"!"
+    with pytest.raises(download.DownloadError, match=f"expected {SHA}"):
+        download.fetch(remote(tmp_path, f"{server.url}/x.zip"))
+    assert not (tmp_path / "data" / "x.zip").exists()
+    assert (tmp_path / "data" / "x.zip.corrupt").read_bytes().endswith(b"!")
+
+
+def test_failing_mirror_falls_back_to_the_next(server: Server, tmp_path: Path) -> None:
+    server.routes["/good/x.zip"] = DATA
+    server.behaviour["/bad/x.zip"] = "error"
+    urls = (f"{server.url}/bad/x.zip", f"{server.url}/missing/x.zip", f"{server.url}/good/x.zip")
+    assert download.fetch(remote(tmp_path, *urls), retries=0)
+    assert [p for p, _ in server.log] == ["/bad/x.zip", "/missing/x.zip", "/good/x.zip"]
+    with pytest.raises(download.DownloadError) as error:
+        download.fetch(remote(tmp_path / "other", *urls[:2]), retries=0)
+    assert "500" in str(error.value) and "404" in str(error.value)
+
+
+def test_server_without_range_support_restarts_cleanly(server: Server, tmp_path: Path) -> None:
+    server.routes["/x.zip"] = DATA
+    server.behaviour["/x.zip"] = "norange"
+    part = tmp_path / "data" / "x.zip.part"
+    part.parent.mkdir(parents=True)
+    part.write_bytes(b"garbage from an older attempt")
+    assert download.fetch(remote(tmp_path, f"{server.url}/x.zip"))
+    assert (tmp_path / "data" / "x.zip").read_bytes() == DATA
+
+
+def test_google_drive_confirmation_step(server: Server, tmp_path: Path) -> None:
+    server.routes["/gdrive"] = DATA
+    server.behaviour["/gdrive"] = "gdrive"
+    assert download.fetch(remote(tmp_path, f"{server.url}/gdrive?id=abc&export=download"))
+    assert (tmp_path / "data" / "x.zip").read_bytes() == DATA
+    assert server.log[1][0] == "/gdrive?id=abc&confirm=t&uuid=u1"
+
+
+def test_html_instead_of_a_file_is_a_failure(server: Server, tmp_path: Path) -> None:
+    server.behaviour["/quota"] = "html"
+    with pytest.raises(download.DownloadError, match="an HTML page instead of the file"):
+        download.fetch(remote(tmp_path, f"{server.url}/quota"), retries=0)
+    assert not (tmp_path / "data" / "x.zip").exists()
+
+
+def test_full_disk_is_refused_before_starting(tmp_path: Path, monkeypatch) -> None:
+    usage = shutil.disk_usage(tmp_path)._replace(free=10**6)
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage)
+    with pytest.raises(download.DiskSpaceError, match=r"1.0 GB needed .* only 1.0 MB free"):
+        download.check_free_space(tmp_path / "not" / "yet", 10**9)
+    download.check_free_space(tmp_path, 10**5)

@@ -9,6 +9,7 @@ commands that need them, so ``report`` starts fast.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -318,10 +319,122 @@ def _not_yet(command: str, issue: int) -> None:
     raise typer.Exit(2)
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def download() -> None:
-    """Download and verify a benchmark, published raw results or a checkpoint."""
-    _not_yet("download", 3)
+@app.command()
+def download(
+    dataset: Annotated[
+        str | None, typer.Argument(help="otb2015, uav123, lasot, got10k or trackingnet.")
+    ] = None,
+    split: Annotated[
+        str, typer.Option(help="Split to fetch (test, train, val, TRAIN_3, ...).")
+    ] = "test",
+    root: Annotated[
+        Path | None, typer.Option(help="Dataset root [default: datasets.toml].")
+    ] = None,
+    results: Annotated[
+        str | None,
+        typer.Option(
+            help="Fetch published raw results instead (e.g. transt) into results/published/."
+        ),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            help="Fetch a checkpoint instead (sparsett-got10k, sparsett-fulldata, "
+            "swin-t-imagenet) into models/official/."
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Print the plan and the space needed; download nothing."),
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+) -> None:
+    """Download, verify and extract a benchmark, published raw results or a checkpoint.
+
+    Transfers resume, are checked against published sizes and checksums, fall back to the
+    next mirror, and are skipped when already done; archives never extract outside the root.
+    """
+    from sparsett_bench.datasets import sources
+    from sparsett_bench.datasets.registry import dataset_info
+
+    try:
+        if results:
+            plan = sources.single_file_plan("results", results, Path("results") / "published")
+        elif model:
+            plan = sources.single_file_plan("models", model, Path("models") / "official")
+        elif dataset:
+            key_root = root or dataset_info(dataset).root
+            plan = sources.dataset_plan(dataset, split, key_root)
+        else:
+            raise SparsettError("name a dataset, or --results NAME, or --model NAME")
+        _print_plan(plan)
+        if dry_run:
+            return
+        with _progress(quiet) as report_progress:
+            downloaded, extracted = sources.run_plan(plan, report_progress)
+        console.print(
+            f"{plan.title}: {downloaded} files downloaded, {extracted} archives "
+            f"extracted, everything verified"
+        )
+    except SparsettError as exc:
+        _fail(exc)
+
+
+def _print_plan(plan) -> None:
+    from sparsett_bench.datasets.download import is_verified
+
+    if plan.note:
+        console.print(f"[dim]{plan.note}[/]", highlight=False)
+    if plan.instructions and not plan.files:
+        console.print(plan.instructions, highlight=False)
+        return
+    table = Table(title=f"{plan.title}: {len(plan.files)} files")
+    for column in ("file", "size", "status", "source"):
+        table.add_column(column)
+    for planned in plan.files[:20]:
+        remote = planned.remote
+        size = f"{remote.size / 1e9:.2f} GB" if remote.size else "?"
+        status = "done" if is_verified(remote) else "to fetch" if remote.urls else "local"
+        table.add_row(remote.path.name, size, status, remote.urls[0] if remote.urls else "-")
+    console.print(table)
+    if len(plan.files) > 20:
+        console.print(f"... and {len(plan.files) - 20} more files")
+    unknown = f" (+{plan.unknown_sizes} files of unpublished size)" if plan.unknown_sizes else ""
+    console.print(
+        f"space needed: {plan.known_bytes / 1e9:.2f} GB to download{unknown}, "
+        "about as much again to extract"
+    )
+
+
+@contextlib.contextmanager
+def _progress(quiet: bool):
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    if quiet or not console.is_terminal:
+        yield None
+        return
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    ) as progress:
+        tasks: dict[str, int] = {}
+
+        def update(name: str, done: int, total: int | None) -> None:
+            if name not in tasks:
+                tasks[name] = progress.add_task(name, total=total)
+            progress.update(tasks[name], completed=done, total=total)
+
+        yield update
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

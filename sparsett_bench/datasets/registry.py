@@ -91,3 +91,14 @@ def dataset_info(name: str) -> DatasetInfo:
         splits=tuple(table.get("splits", ("test",))),
         attributes=tuple(Attribute(short, long) for short, long in table.get("attributes", [])),
     )
+
+
+def registry_table(*keys: str) -> dict:
+    """A raw table of the registry, e.g. ``registry_table("lasot", "download")``."""
+    path = registry_path()
+    table = _load(path)
+    for key in keys:
+        table = table.get(key) if isinstance(table, dict) else None
+        if table is None:
+            raise SparsettError(f"{path}: no [{'.'.join(keys)}] table")
+    return table

@@ -4,101 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from sparsett_bench.datasets import download
 from sparsett_bench.datasets.download import RemoteFile
+from tests.datasets.local_http import Server
 
 DATA = bytes(range(256)) * 4096  # 1 MiB
 SHA = hashlib.sha256(DATA).hexdigest()
-
-
-class Server:
-    """Routes: path -> bytes. Behaviour per path: "cut" closes the first response half-way,
-    "error" answers 500, "norange" ignores Range, "gdrive" serves a confirmation page first."""
-
-    def __init__(self) -> None:
-        self.routes: dict[str, bytes] = {}
-        self.behaviour: dict[str, str] = {}
-        self.log: list[tuple[str, str | None]] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                path, _, query = self.path.partition("?")
-                server.log.append((self.path, self.headers.get("Range")))
-                mode = server.behaviour.get(path)
-                if mode == "error":
-                    self.send_error(500)
-                    return
-                if mode == "html":
-                    page = b"<html><body>Quota exceeded</body></html>"
-                    self.send_response(200)
-                    self.send_header("Content-Type", "text/html")
-                    self.send_header("Content-Length", str(len(page)))
-                    self.end_headers()
-                    self.wfile.write(page)
-                    return
-                if mode == "gdrive" and "confirm=t" not in query:
-                    page = (
-                        b'<html><form id="download-form" action="/gdrive" method="get">'
-                        b'<input type="hidden" name="id" value="abc">'
-                        b'<input type="hidden" name="confirm" value="t">'
-                        b'<input type="hidden" name="uuid" value="u1"></form></html>'
-                    )
-                    self.send_response(200)
-                    self.send_header("Content-Type", "text/html; charset=utf-8")
-                    self.send_header("Content-Length", str(len(page)))
-                    self.end_headers()
-                    self.wfile.write(page)
-                    return
-                data = server.routes.get(path)
-                if data is None:
-                    self.send_error(404)
-                    return
-                start = 0
-                ranged = self.headers.get("Range")
-                if ranged and mode != "norange":
-                    start = int(ranged.split("=")[1].split("-")[0])
-                    self.send_response(206)
-                    self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
-                else:
-                    self.send_response(200)
-                self.send_header("Content-Type", "application/octet-stream")
-                self.send_header("Content-Length", str(len(data) - start))
-                self.end_headers()
-                body = data[start:]
-                if mode == "cut":
-                    server.behaviour[path] = "served"  # only the first response is cut
-                    self.wfile.write(body[: len(body) // 2])
-                    self.wfile.flush()
-                    self.connection.close()
-                    return
-                self.wfile.write(body)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-@pytest.fixture
-def server() -> Iterator[Server]:
-    s = Server()
-    yield s
-    s.close()
 
 
 def remote(tmp_path: Path, *urls: str, sha256: str | None = SHA, size: int | None = len(DATA)):

@@ -1,10 +1,12 @@
 """`Sequence`: one tracked target in one video, as every loader returns it.
 
 Ground truth is float64 ``x, y, w, h`` in the file's own pixel convention (1-based for the
-MATLAB-era benchmarks, as their toolkits score them). ``absent`` is the benchmark's own notion
-of "target not visible": NaN rows for UAV123, ``full_occlusion | out_of_view`` (or the toolkit's
-``absent`` file) for LaSOT, ``cover == 0`` for GOT-10k. Frames are resolved lazily so that
-evaluation works on annotation-only folders where no image exists.
+MATLAB-era benchmarks, as their toolkits score them), NaN where the target is absent.
+``absent`` is the benchmark's own notion of "target not visible": NaN rows for UAV123,
+``full_occlusion | out_of_view`` (or the toolkit's ``absent`` file) for LaSOT, ``absence.label``
+(else ``cover == 0``) for GOT-10k. ``file_boxes`` keeps the rows as the file has them (LaSOT
+writes ``0,0,0,0`` or a stale box for absent frames), for the toolkits that score those.
+Frames are resolved lazily so that evaluation works on annotation-only folders without images.
 """
 
 from __future__ import annotations
@@ -28,15 +30,20 @@ class Sequence:
     image_size: tuple[int, int] | None = None
     cover: np.ndarray | None = field(default=None, repr=False)
     description: str | None = None
+    file_boxes: np.ndarray | None = field(default=None, repr=False)
     _frames: list[Path] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.boxes = np.asarray(self.boxes, dtype=np.float64).reshape(-1, 4)
+        boxes = np.asarray(self.boxes, dtype=np.float64).reshape(-1, 4)
         self.absent = np.asarray(self.absent, dtype=bool).reshape(-1)
-        if self.absent.shape[0] != self.boxes.shape[0]:
+        if self.absent.shape[0] != boxes.shape[0]:
             raise ValueError(
-                f"{self.name}: {self.boxes.shape[0]} boxes but {self.absent.shape[0]} absent flags"
+                f"{self.name}: {boxes.shape[0]} boxes but {self.absent.shape[0]} absent flags"
             )
+        if self.file_boxes is None:
+            self.file_boxes = boxes
+        self.boxes = boxes.copy() if self.absent.any() else boxes
+        self.boxes[self.absent] = np.nan
 
     def __len__(self) -> int:
         return self.boxes.shape[0]

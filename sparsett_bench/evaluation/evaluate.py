@@ -194,7 +194,9 @@ def evaluate(
     first = position == 0
     missing = position >= np.repeat(given, lengths)
     # Boxes are laid out as (4, F) and viewed as (F, 4): contiguous columns, much faster.
-    gt = np.concatenate([seq.boxes.T for _, seq, _ in units], axis=1).T
+    gt = np.concatenate(
+        [(seq.file_boxes if protocol.file_boxes else seq.boxes).T for _, seq, _ in units], axis=1
+    ).T
     pred = np.concatenate([_padded(run, len(seq)).T for _, seq, run in units], axis=1).T
     iou, center, norm_center, keep = frame_errors(
         protocol,

@@ -61,6 +61,7 @@ class Protocol:
     pooled: bool = False
     curve_dtype: str = "float64"  # pytracking stores its curves as float32
     missing_sequence_as_zeros: bool = False  # TrackingNet server: absent file -> 0,0,0,0 rows
+    file_boxes: bool = False  # score absent frames against the file's placeholder rows
 
     @property
     def key(self) -> str:
@@ -143,6 +144,7 @@ def _official(dataset: str) -> Protocol:
             iou_thresholds=IOU_101,
             summary="got10k",
             pooled=True,
+            file_boxes=True,
         )
     if dataset == "trackingnet":
         return Protocol(
@@ -247,6 +249,7 @@ def _got10k_toolkit(dataset: str) -> Protocol:
             "(got10k master's ExperimentLaSOT; the PyPI release has none)"
         )
         extra.update(
+            file_boxes=True,
             norm_scale="max1",
             norm_thresholds=NORM_51_GOT10K,
             summary="got10k-lasot",

@@ -288,7 +288,7 @@ def datasets_command(
     try:
         names = [dataset] if dataset else sorted(set(ALIASES.values()))
         table = Table(title="Datasets")
-        for column in ("dataset", "root", "present", "complete", "splits"):
+        for column in ("dataset", "root", "present", "complete", "splits", "access"):
             table.add_column(column)
         problems = []
         for name in names:
@@ -300,6 +300,7 @@ def datasets_command(
                 "yes" if status.present else "no",
                 "[green]yes[/]" if status.complete else "[red]no[/]",
                 splits or "-",
+                status.access,
             )
             problems += [
                 f"{status.title} {s.split}: {s.problem}" for s in status.splits if s.problem

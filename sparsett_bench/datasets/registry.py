@@ -45,6 +45,7 @@ class DatasetInfo:
     root: Path
     splits: tuple[str, ...]
     attributes: tuple[Attribute, ...]
+    access: str = ""
 
 
 def canonical_name(name: str) -> str:
@@ -90,6 +91,7 @@ def dataset_info(name: str) -> DatasetInfo:
         root=Path(env_root or table.get("root", f"data/{key}")),
         splits=tuple(table.get("splits", ("test",))),
         attributes=tuple(Attribute(short, long) for short, long in table.get("attributes", [])),
+        access=table.get("access", ""),
     )
 
 

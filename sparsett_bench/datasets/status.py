@@ -31,6 +31,7 @@ class DatasetStatus:
     root: Path
     present: bool
     splits: tuple[SplitStatus, ...]
+    access: str = ""
 
     @property
     def complete(self) -> bool:
@@ -40,14 +41,20 @@ class DatasetStatus:
 def dataset_status(name: str, root: Path | None = None, check_frames: bool = True) -> DatasetStatus:
     info = dataset_info(name)
     root = root or info.root
+    if info.name == "synthetic":  # generated on demand: always available, nothing to check
+        from sparsett_bench.datasets.synthetic import SPLITS
+
+        splits = tuple(SplitStatus(s, n, n * frames, None) for s, (_, n, frames) in SPLITS.items())
+        return DatasetStatus(info.name, info.title, root, True, splits, info.access)
     if not root.exists():
-        return DatasetStatus(info.name, info.title, root, False, ())
+        return DatasetStatus(info.name, info.title, root, False, (), info.access)
     return DatasetStatus(
         info.name,
         info.title,
         root,
         True,
         tuple(_split_status(info.name, root, s, check_frames) for s in info.splits),
+        info.access,
     )
 
 

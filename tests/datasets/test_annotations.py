@@ -45,6 +45,11 @@ def test_lasot_test_split_with_absent_masks_and_attributes() -> None:
     by_name = {s.name: s for s in sequences}
     assert by_name["airplane-1"].attributes == ("POC", "ROT", "SV", "LR")
     assert not any(s.absent[0] for s in sequences)
+    plane = by_name["airplane-15"]
+    assert (
+        np.isnan(plane.boxes[plane.absent]).all() and not np.isnan(plane.boxes[~plane.absent]).any()
+    )
+    assert plane.file_boxes[plane.absent][0].tolist() == [0, 0, 0, 0]  # as the file has it
 
 
 def test_trackingnet_zip_of_sequences() -> None:

@@ -1,5 +1,7 @@
 """How fast is `report`? Two measurements in one run, printed as a table with ratios.
 
+Both use the code paths of `report` (`evaluation.snapshots`).
+
 (a) LaSOT scale: 280 sequences of LaSOT length (the real annotations and ATOM's raw results
     from ../shared/data when present, else 280 generated sequences of 2,500 frames), timed
     as reading the annotations, reading the results, and scoring (evaluate + every score).
@@ -38,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 from sparsett_bench import parse_cache  # noqa: E402
 from sparsett_bench.datasets.loaders import load_sequences  # noqa: E402
 from sparsett_bench.datasets.sequence import Sequence  # noqa: E402
+from sparsett_bench.evaluation import snapshots  # noqa: E402
 from sparsett_bench.evaluation.evaluate import evaluate  # noqa: E402
 from sparsett_bench.evaluation.protocols import get_protocol  # noqa: E402
 from sparsett_bench.evaluation.results_io import load_tracker_results  # noqa: E402
@@ -93,9 +96,13 @@ def lasot_scale(repeat: int, warm: bool) -> tuple[str, list[tuple[str, float, fl
             annotations, results = synthetic_lasot(Path(tmp))
         if warm:  # fill the cache
             load_tracker_results(results, [s.name for s in load_sequences("lasot", annotations)])
-        a_med, a_min, sequences = timed(lambda: load_sequences("lasot", annotations), repeat)
+        a_med, a_min, sequences = timed(
+            lambda: snapshots.annotations("lasot", annotations, "test"), repeat
+        )
         names = [s.name for s in sequences]
-        r_med, r_min, found = timed(lambda: load_tracker_results(results, names), repeat)
+        r_med, r_min, found = timed(
+            lambda: snapshots.tracker_results(results, names, "ATOM"), repeat
+        )
         protocol = get_protocol("lasot")
 
         def score() -> dict:
@@ -128,8 +135,8 @@ def otb_against_got10k(repeat: int, warm: bool) -> tuple[str, list, float, bool]
     protocol = get_protocol("otb2015", "got10k")
 
     def ours() -> dict:
-        sequences: list[Sequence] = load_sequences("otb2015", annotations)
-        found = load_tracker_results(results_dir, [s.name for s in sequences])
+        sequences: list[Sequence] = snapshots.annotations("otb2015", annotations, "test")
+        found = snapshots.tracker_results(results_dir, [s.name for s in sequences], "SiamBAN")
         evaluation = evaluate(sequences, found, protocol)
         evaluation.sequence_scores()
         return {"curve": evaluation.curves()["success"], **evaluation.scores()}

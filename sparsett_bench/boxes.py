@@ -30,18 +30,15 @@ def iou(a: Boxes, b: Boxes, eps: float = 0.0) -> np.ndarray:
 
     ``eps`` is added to the union (the got10k toolkit adds machine epsilon). Boxes of zero
     area on both sides give NaN (0/0) without it; callers mask invalid boxes first, as every
-    protocol does. NaN coordinates give NaN.
+    protocol does. NaN coordinates give NaN. Works column by column, so ``(N, 4)`` views of
+    ``(4, N)`` arrays (as `evaluate` builds them) run on contiguous memory.
     """
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    inter_w = np.minimum(a[..., 0] + a[..., 2], b[..., 0] + b[..., 2]) - np.maximum(
-        a[..., 0], b[..., 0]
-    )
-    inter_h = np.minimum(a[..., 1] + a[..., 3], b[..., 1] + b[..., 3]) - np.maximum(
-        a[..., 1], b[..., 1]
-    )
-    inter = np.clip(inter_w, 0, None) * np.clip(inter_h, 0, None)
-    union = a[..., 2] * a[..., 3] + b[..., 2] * b[..., 3] - inter
+    ax, ay, aw, ah = np.moveaxis(np.asarray(a, dtype=np.float64), -1, 0)
+    bx_, by, bw, bh = np.moveaxis(np.asarray(b, dtype=np.float64), -1, 0)
+    inter_w = np.minimum(ax + aw, bx_ + bw) - np.maximum(ax, bx_)
+    inter_h = np.minimum(ay + ah, by + bh) - np.maximum(ay, by)
+    inter = np.maximum(inter_w, 0.0) * np.maximum(inter_h, 0.0)
+    union = aw * ah + bw * bh - inter
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.clip(inter / (union + eps), 0.0, 1.0)
 

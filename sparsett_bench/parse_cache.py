@@ -142,3 +142,100 @@ def forget() -> None:
     """Drop the in-memory indexes (tests: force the next lookup to read from disk)."""
     flush()
     _INDEXES.clear()
+
+
+def tree_fingerprint(root: Path, limit: int = 20_000) -> str | None:
+    """A digest of every file's path, size, mtime and ctime under ``root`` (a folder or a
+    file), or None when the tree holds more than ``limit`` entries (a full dataset with its
+    images: too big to fingerprint on every run)."""
+    root = Path(root)
+    if root.is_file():
+        return hashlib.sha256(repr(file_stamp(root.stat())).encode()).hexdigest()
+    lines: list[str] = []
+    pending = [root]
+    while pending:
+        folder = pending.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            return None
+        if len(lines) + len(entries) > limit:
+            return None
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=True):
+                pending.append(Path(entry.path))
+            else:
+                info = entry.stat()
+                lines.append(
+                    f"{entry.path}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ctime_ns}"
+                )
+    lines.sort()
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def cached_tree(
+    kind: str,
+    root: Path,
+    params: str,
+    build: Callable[[], object],
+    encode: Callable[[object], dict[str, np.ndarray | str]],
+    decode: Callable[[dict[str, np.ndarray | str]], object],
+) -> object:
+    """``build()``'s result for a small tree (annotation folder, results folder), stored as
+    plain arrays and strings (no pickle) and reused while `tree_fingerprint` is unchanged."""
+    cache = cache_root()
+    fingerprint = tree_fingerprint(root) if cache is not None else None
+    if fingerprint is None:
+        return build()
+    key = hashlib.sha256(f"{kind}\0{Path(root).resolve()}\0{params}".encode()).hexdigest()[:32]
+    path = cache / "trees" / f"{key}.bin"
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError), path.open("rb") as handle:
+        buffer = np.empty(os.fstat(handle.fileno()).st_size, dtype=np.uint8)
+        handle.readinto(buffer)  # arrays below are writable views of this one buffer
+        stored = _read_arrays(buffer)
+        if stored.get("fingerprint") == fingerprint:
+            return decode(stored)
+    value = build()
+    with contextlib.suppress(OSError):
+        write_bytes_atomic(
+            path, _write_arrays({**encode(value), "fingerprint": fingerprint}), durable=False
+        )
+    return value
+
+
+def _write_arrays(items: dict[str, np.ndarray | str]) -> bytes:
+    """Strings in a JSON header, arrays as raw bytes after it, a CRC-32 at the end."""
+    header: dict[str, object] = {}
+    chunks, offset = [], 0
+    for name, value in items.items():
+        if isinstance(value, str):
+            header[name] = value
+            continue
+        data = np.ascontiguousarray(value)
+        header[name] = [data.dtype.str, list(data.shape), offset]
+        chunks.append(data.tobytes())
+        offset += len(chunks[-1])
+        pad = -offset % 8
+        chunks.append(b"\0" * pad)
+        offset += pad
+    encoded = json.dumps(header).encode()
+    encoded += b" " * (-(len(_MAGIC) + 4 + len(encoded)) % 8)
+    body = _MAGIC + struct.pack("<I", len(encoded)) + encoded + b"".join(chunks)
+    return body + zlib.crc32(body).to_bytes(4, "little")
+
+
+def _read_arrays(raw: np.ndarray) -> dict[str, np.ndarray | str]:
+    body, check = raw[:-4], raw[-4:].tobytes()
+    if body[: len(_MAGIC)].tobytes() != _MAGIC or zlib.crc32(body).to_bytes(4, "little") != check:
+        raise ValueError("not an intact cache entry")
+    (size,) = struct.unpack_from("<I", body, len(_MAGIC))
+    start = len(_MAGIC) + 4 + size
+    out: dict[str, np.ndarray | str] = {}
+    for name, spec in json.loads(body[len(_MAGIC) + 4 : start].tobytes()).items():
+        if isinstance(spec, str):
+            out[name] = spec
+            continue
+        dtype, shape, offset = np.dtype(spec[0]), spec[1], spec[2]
+        count = int(np.prod(shape))
+        out[name] = np.frombuffer(body, dtype, count, start + offset).reshape(shape)
+    return out

@@ -194,10 +194,8 @@ def evaluate(
     first = position == 0
     missing = position >= np.repeat(given, lengths)
     # Boxes are laid out as (4, F) and viewed as (F, 4): contiguous columns, much faster.
-    gt = np.concatenate(
-        [(seq.file_boxes if protocol.file_boxes else seq.boxes).T for _, seq, _ in units], axis=1
-    ).T
-    pred = np.concatenate([_padded(run, len(seq)).T for _, seq, run in units], axis=1).T
+    gt = _columns([(seq.file_boxes if protocol.file_boxes else seq.boxes).T for _, seq, _ in units])
+    pred = _columns([_padded(run, len(seq)).T for _, seq, run in units])
     iou, center, norm_center, keep = frame_errors(
         protocol,
         gt,
@@ -276,7 +274,7 @@ def frame_errors(
             invalid = (pred[:, 2] == 0) | (pred[:, 3] == 0)
         replace = invalid & ~gt_nan & ~first & ~missing
         source = np.maximum.accumulate(np.where(replace, 0, np.arange(len(pred))))
-        pred = pred[source].T.copy().T  # stays column-contiguous
+        pred = pred.T[:, source].T  # a new array, still column-contiguous
     if p.first_frame_gt:  # ``pred`` is this function's own array: edited in place
         pred[first] = gt[first]
         missing = missing & ~first
@@ -286,41 +284,12 @@ def frame_errors(
         valid = (gt_cols[2] > 0) & (gt_cols[3] > 0)
     else:
         valid = np.ones(len(gt), bool)
-    if p.clip_to_image:
-        width, height = image_size[:, 0], image_size[:, 1]
-        iou = bx.iou(
-            bx.clip_shift_to_image(pred, width, height),
-            bx.clip_shift_to_image(gt, width, height),
-            p.iou_eps,
-        )
-    else:
-        iou = bx.iou(pred, gt, p.iou_eps)
-    iou[~valid] = -1.0
-
-    pred_centers, gt_centers = bx.centers(pred), bx.centers(gt)
-    offset = pred_centers - gt_centers
-    center = _length(offset)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if p.norm_scale == "gt_wh":
-            norm_offset = offset / gt[:, 2:]
-        elif p.norm_scale == "gt_wh_eps":  # pysot divides each centre, then subtracts
-            scale = gt[:, 2:] + 1e-16
-            norm_offset = pred_centers / scale - gt_centers / scale
-            norm_valid = ((gt_centers[:, 0] / scale[:, 0]) > 0) & (
-                (gt_centers[:, 1] / scale[:, 1]) > 0
-            )
-        else:
-            norm_offset = offset / np.maximum(gt[:, 2:], 1.0)
-    norm_center = _length(norm_offset)
-    if p.center_valid == "center_positive":
-        center_valid = (gt_centers[:, 0] > 0) & (gt_centers[:, 1] > 0)
-    else:
-        center_valid = valid
-    center[~center_valid] = p.invalid_center
-    norm_center[~(norm_valid if p.norm_scale == "gt_wh_eps" else center_valid)] = (
-        p.invalid_norm_center
-    )
-
+    n = len(gt)
+    iou, center, norm_center = np.empty(n), np.empty(n), np.empty(n)
+    for a in range(0, n, _BLOCK):  # blocks that stay in cache: the temporaries are many
+        b = min(a + _BLOCK, n)
+        size = image_size[a:b] if p.clip_to_image else None
+        iou[a:b], center[a:b], norm_center[a:b] = _geometry(p, gt[a:b], pred[a:b], valid[a:b], size)
     iou[missing] = -1.0
     center[missing] = np.inf
     norm_center[missing] = np.inf
@@ -340,10 +309,54 @@ def frame_errors(
     return iou, center, norm_center, keep
 
 
-def _length(offset: np.ndarray) -> np.ndarray:
-    """``sqrt(dx**2 + dy**2)`` as every toolkit writes it (and 5x faster than ``np.hypot``)."""
-    dx, dy = offset[:, 0], offset[:, 1]
-    return np.sqrt(dx * dx + dy * dy)
+_BLOCK = 16384  # frames per block: keeps the many temporaries in cache
+
+
+def _geometry(
+    p: Protocol, gt: np.ndarray, pred: np.ndarray, valid: np.ndarray, image_size: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """IoU, centre error and normalized centre error of a block of frames, with the
+    protocol's invalid-ground-truth sentinels applied."""
+    if image_size is not None:
+        width, height = image_size[:, 0], image_size[:, 1]
+        iou = bx.iou(
+            bx.clip_shift_to_image(pred, width, height),
+            bx.clip_shift_to_image(gt, width, height),
+            p.iou_eps,
+        )
+    else:
+        iou = bx.iou(pred, gt, p.iou_eps)
+    iou[~valid] = -1.0
+    gx, gy, gw, gh = gt.T
+    px, py, pw, ph = pred.T
+    gcx, gcy = gx + (gw - 1.0) / 2.0, gy + (gh - 1.0) / 2.0  # centre: xy + (wh - 1) / 2
+    pcx, pcy = px + (pw - 1.0) / 2.0, py + (ph - 1.0) / 2.0
+    dx, dy = pcx - gcx, pcy - gcy
+    center = np.sqrt(dx * dx + dy * dy)  # as the toolkits write it (not np.hypot)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if p.norm_scale == "gt_wh":
+            nx, ny = dx / gw, dy / gh
+        elif p.norm_scale == "gt_wh_eps":  # pysot divides each centre, then subtracts
+            sw, sh = gw + 1e-16, gh + 1e-16
+            nx, ny = pcx / sw - gcx / sw, pcy / sh - gcy / sh
+            norm_valid = (gcx / sw > 0) & (gcy / sh > 0)
+        else:
+            nx, ny = dx / np.maximum(gw, 1.0), dy / np.maximum(gh, 1.0)
+    norm_center = np.sqrt(nx * nx + ny * ny)
+    center_valid = (gcx > 0) & (gcy > 0) if p.center_valid == "center_positive" else valid
+    center[~center_valid] = p.invalid_center
+    norm_center[~(norm_valid if p.norm_scale == "gt_wh_eps" else center_valid)] = (
+        p.invalid_norm_center
+    )
+    return iou, center, norm_center
+
+
+def _columns(parts: list[np.ndarray]) -> np.ndarray:
+    """``(4, n_i)`` parts joined into one C-ordered ``(4, F)`` array, returned as its ``(F, 4)``
+    view (numpy's own concatenate may pick Fortran order, which makes columns strided)."""
+    out = np.empty((4, sum(p.shape[1] for p in parts)))
+    np.concatenate(parts, axis=1, out=out)
+    return out.T
 
 
 def _padded(run: np.ndarray, n: int) -> np.ndarray:

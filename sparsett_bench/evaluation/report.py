@@ -14,13 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
-from sparsett_bench.datasets.loaders import DEFAULT_SPLIT, load_sequences
+from sparsett_bench.datasets.loaders import DEFAULT_SPLIT
 from sparsett_bench.datasets.registry import Attribute, canonical_name, dataset_info
 from sparsett_bench.datasets.sequence import Sequence
 from sparsett_bench.errors import InputFileError, SparsettError
+from sparsett_bench.evaluation import snapshots
 from sparsett_bench.evaluation.evaluate import Evaluation, evaluate
 from sparsett_bench.evaluation.protocols import Protocol, get_protocol
-from sparsett_bench.evaluation.results_io import load_tracker_results
 
 METRIC_LABELS = {
     "auc": "AUC",
@@ -111,7 +111,7 @@ def build_report(
     key = canonical_name(dataset)
     split = split or DEFAULT_SPLIT.get(key, "test")
     protocol = get_protocol(key, toolkit)
-    sequences = load_sequences(key, root, split)
+    sequences = snapshots.annotations(key, root, split)
     if not any(len(s) > 1 for s in sequences):
         raise SparsettError(
             f"{dataset} {split}: the annotations hold only the first box (the test ground truth "
@@ -123,7 +123,7 @@ def build_report(
     report = Report(key, split, protocol, sequences, dataset_info(key).attributes)
     expected = [s.name for s in sequences]
     for name in names:
-        results = load_tracker_results(tracker_location(results_dir, name), expected, name)
+        results = snapshots.tracker_results(tracker_location(results_dir, name), expected, name)
         report.evaluations.append(evaluate(sequences, results, protocol, strict=strict))
     return report
 

@@ -1,0 +1,56 @@
+"""What report reads is remembered per folder, and forgotten as soon as any file changes."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sparsett_bench.datasets.loaders import load_sequences
+from sparsett_bench.evaluation import snapshots
+from sparsett_bench.evaluation.results_io import load_tracker_results
+from tests.conftest import shared_path
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SPARSETT_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def same_sequences(a, b) -> bool:
+    return all(
+        x.name == y.name
+        and x.attributes == y.attributes
+        and np.array_equal(x.boxes, y.boxes, equal_nan=True)
+        and np.array_equal(x.file_boxes, y.file_boxes)
+        and np.array_equal(x.absent, y.absent)
+        for x, y in zip(a, b, strict=True)
+    )
+
+
+def test_annotations_round_trip_and_refresh_on_change(tmp_path: Path) -> None:
+    root = tmp_path / "lasot"
+    shutil.copytree(shared_path("annotations", "lasot_test"), root)
+    fresh = load_sequences("lasot", root)
+    assert same_sequences(snapshots.annotations("lasot", root, "test"), fresh)
+    assert list((tmp_path / "cache" / "trees").iterdir())
+    again = snapshots.annotations("lasot", root, "test")  # from the snapshot
+    assert same_sequences(again, fresh)
+    (root / "absent" / "airplane-1.txt").write_text("1\n" * len(fresh[0]))
+    changed = snapshots.annotations("lasot", root, "test")
+    assert changed[0].absent.all() and np.isnan(changed[0].boxes).all()
+
+
+def test_results_round_trip(tmp_path: Path) -> None:
+    source = shared_path("raw_results", "got10k_test", "Ocean-online")
+    names = [f"GOT-10k_Test_{i:06d}" for i in range(1, 181)]
+    fresh = load_tracker_results(source, names, "Ocean-online")
+    for _ in range(2):
+        cached = snapshots.tracker_results(source, names, "Ocean-online")
+        assert cached.layout == fresh.layout == "got10k"
+        for name in names:
+            assert np.array_equal(cached.sequences[name].boxes, fresh.sequences[name].boxes)
+            assert np.array_equal(cached.sequences[name].times, fresh.sequences[name].times)
+            assert cached.sequences[name].sources == fresh.sequences[name].sources

@@ -125,3 +125,12 @@ def parse_json_boxes(data: bytes, source: str | Path, columns: int = 4) -> np.nd
             else:
                 raise InputFileError(source, f"res[{index}][{col}]: not a number: {value!r}")
     return out
+
+
+def format_rows(values: np.ndarray) -> bytes:
+    """Comma-separated rows of shortest round-trip reprs, each line ending in ``\\n``."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim == 1:
+        values = values[:, None]
+    lines = (",".join(map(repr, row)) for row in values.tolist())
+    return "".join(line + "\n" for line in lines).encode("ascii")

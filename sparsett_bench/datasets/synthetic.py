@@ -30,14 +30,13 @@ a temporary name, then renamed), so an interrupted generation is regenerated, ne
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from sparsett_bench.atomic import atomic_folder
+from sparsett_bench.box_files import format_rows
 from sparsett_bench.datasets.registry import dataset_info
 from sparsett_bench.datasets.sequence import Sequence
 from sparsett_bench.errors import InputFileError, SparsettError
@@ -387,25 +386,16 @@ def write_sequence(generated: Generated, folder: Path) -> None:
     """Render every frame and write the sequence folder atomically (temp folder, rename)."""
     import cv2
 
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
-    try:
+    with atomic_folder(folder) as staging:
         (staging / "img").mkdir()
         scene = generated.scene()
         for frame in range(len(generated.boxes)):
             image, _, _ = scene.render(frame)
             if not cv2.imwrite(str(staging / "img" / f"{frame + 1:06d}.png"), image):
                 raise InputFileError(staging, "could not write a PNG frame (disk full?)")
-        rows = "".join(",".join(repr(float(v)) for v in row) + "\n" for row in generated.boxes)
-        (staging / "groundtruth.txt").write_text(rows)
+        (staging / "groundtruth.txt").write_bytes(format_rows(generated.boxes))
         (staging / "absent.txt").write_text("".join(f"{int(a)}\n" for a in generated.absent))
         (staging / "attributes.txt").write_text(",".join(generated.attributes) + "\n")
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(staging, folder)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
 
 
 def load(root: str | Path, split: str = "test") -> list[Sequence]:

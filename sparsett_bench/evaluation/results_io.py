@@ -27,7 +27,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 from sparsett_bench.atomic import write_bytes_atomic
-from sparsett_bench.box_files import parse_box_bytes, parse_box_text, read_box_file
+from sparsett_bench.box_files import format_rows, parse_box_bytes, parse_box_text, read_box_file
 from sparsett_bench.errors import InputFileError, SparsettError
 from sparsett_bench.naming import NameMatcher
 from sparsett_bench.parse_cache import cached_parse, file_stamp
@@ -236,15 +236,6 @@ def _common_prefix(keys: list[str]) -> str:
             break
         common.append(level[0])
     return "".join(f"{p}/" for p in common)
-
-
-def format_rows(values: np.ndarray) -> bytes:
-    """Comma-separated rows of shortest round-trip reprs, each line ending in ``\\n``."""
-    values = np.asarray(values, dtype=np.float64)
-    if values.ndim == 1:
-        values = values[:, None]
-    lines = (",".join(map(repr, row)) for row in values.tolist())
-    return "".join(line + "\n" for line in lines).encode("ascii")
 
 
 def write_sequence_result(

@@ -15,15 +15,16 @@ interrupted pack never leaves a submission that looks complete.
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from sparsett_bench.atomic import atomic_folder
+from sparsett_bench.box_files import format_rows
 from sparsett_bench.errors import SparsettError
-from sparsett_bench.evaluation.results_io import TIME_SUFFIX, TrackerResults, format_rows
+from sparsett_bench.evaluation.results_io import TIME_SUFFIX, TrackerResults
 
 
 class SubmissionError(SparsettError):
@@ -98,19 +99,11 @@ def write_trackingnet_submission(
 
 def _publish(files: dict[str, bytes], out_dir: Path, zip_path: Path | None) -> Path:
     out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}."))
-    try:
+    with atomic_folder(out_dir) as staging:
         for relative, data in files.items():
             path = staging / relative
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     if zip_path is not None:
         _zip(files, Path(zip_path))
     return out_dir

@@ -9,9 +9,15 @@ cannot be set back by users, so an edited file is never served stale); for a zip
 zip's stamp plus the member's CRC-32 and size from the zip directory. Checking a folder of
 results therefore costs one ``stat`` per file and one read of the index.
 
-Index files live in ``$SPARSETT_CACHE_DIR/index`` (default ``~/.cache/sparsett-bench``;
-``SPARSETT_CACHE_DIR=off`` disables caching). They are written atomically at exit (or by
-`flush`) and carry a CRC-32: a damaged or foreign file is ignored and rebuilt. Safe to delete.
+One level up, `cached_tree` keeps whatever a whole small tree was turned into (all sequences
+of an annotation folder, all results of a tracker) in one file, valid while `tree_fingerprint`
+-- every file's path, size, mtime and ctime -- is unchanged: a repeated ``report`` then reads
+one file per folder instead of hundreds.
+
+Files live in ``$SPARSETT_CACHE_DIR/index`` and ``.../trees`` (default
+``~/.cache/sparsett-bench``; ``SPARSETT_CACHE_DIR=off`` disables caching). They are written
+atomically (indexes at exit or by `flush`) and carry a CRC-32: a damaged or foreign file is
+ignored and rebuilt. Safe to delete.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ import numpy as np
 from sparsett_bench.atomic import write_bytes_atomic
 
 _MAGIC = b"SPARSETT-INDEX-1\n"
+_TREE_MAGIC = b"SPARSETT-TREE-1\n"
 Stamp = tuple[int, ...]
 
 
@@ -219,19 +226,20 @@ def _write_arrays(items: dict[str, np.ndarray | str]) -> bytes:
         chunks.append(b"\0" * pad)
         offset += pad
     encoded = json.dumps(header).encode()
-    encoded += b" " * (-(len(_MAGIC) + 4 + len(encoded)) % 8)
-    body = _MAGIC + struct.pack("<I", len(encoded)) + encoded + b"".join(chunks)
+    encoded += b" " * (-(len(_TREE_MAGIC) + 4 + len(encoded)) % 8)
+    body = _TREE_MAGIC + struct.pack("<I", len(encoded)) + encoded + b"".join(chunks)
     return body + zlib.crc32(body).to_bytes(4, "little")
 
 
 def _read_arrays(raw: np.ndarray) -> dict[str, np.ndarray | str]:
     body, check = raw[:-4], raw[-4:].tobytes()
-    if body[: len(_MAGIC)].tobytes() != _MAGIC or zlib.crc32(body).to_bytes(4, "little") != check:
+    magic = len(_TREE_MAGIC)
+    if body[:magic].tobytes() != _TREE_MAGIC or zlib.crc32(body).to_bytes(4, "little") != check:
         raise ValueError("not an intact cache entry")
-    (size,) = struct.unpack_from("<I", body, len(_MAGIC))
-    start = len(_MAGIC) + 4 + size
+    (size,) = struct.unpack_from("<I", body, magic)
+    start = magic + 4 + size
     out: dict[str, np.ndarray | str] = {}
-    for name, spec in json.loads(body[len(_MAGIC) + 4 : start].tobytes()).items():
+    for name, spec in json.loads(body[magic + 4 : start].tobytes()).items():
         if isinstance(spec, str):
             out[name] = spec
             continue

@@ -54,3 +54,13 @@ def test_results_round_trip(tmp_path: Path) -> None:
             assert np.array_equal(cached.sequences[name].boxes, fresh.sequences[name].boxes)
             assert np.array_equal(cached.sequences[name].times, fresh.sequences[name].times)
             assert cached.sequences[name].sources == fresh.sequences[name].sources
+
+
+def test_a_damaged_snapshot_is_rebuilt(tmp_path: Path) -> None:
+    root = shared_path("annotations", "uav123")
+    fresh = snapshots.annotations("uav123", root, "test")
+    (entry,) = (tmp_path / "cache" / "trees").iterdir()
+    data = bytearray(entry.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    entry.write_bytes(bytes(data))
+    assert same_sequences(snapshots.annotations("uav123", root, "test"), fresh)

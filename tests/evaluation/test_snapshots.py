@@ -24,7 +24,7 @@ def same_sequences(a, b) -> bool:
         x.name == y.name
         and x.attributes == y.attributes
         and np.array_equal(x.boxes, y.boxes, equal_nan=True)
-        and np.array_equal(x.file_boxes, y.file_boxes)
+        and np.array_equal(x.file_boxes, y.file_boxes, equal_nan=True)
         and np.array_equal(x.absent, y.absent)
         for x, y in zip(a, b, strict=True)
     )

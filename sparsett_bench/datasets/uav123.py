@@ -26,6 +26,8 @@ def load(root: str | Path, split: str = "test") -> list[Sequence]:
     root = Path(root)
     if split != "test":
         raise SparsettError(f"UAV123 has only a test split, not {split!r}")
+    if not (root / "anno").is_dir() and (root / "UAV123" / "anno").is_dir():
+        root = root / "UAV123"  # the archive's own top-level folder
     anno = root / "anno" / "UAV123"
     anno = anno if anno.is_dir() else root
     if not anno.is_dir():

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 from sparsett_bench.cli import app
@@ -172,3 +173,24 @@ def test_datasets_command_reports_presence_and_completeness(tmp_path: Path) -> N
     assert not dataset_status("uav123", tmp_path / "nothing").present
     result = runner.invoke(app, ["datasets", "--dataset", "lasot", "--root", str(root)])
     assert result.exit_code == 0 and "airplane-1: no images" in result.output
+
+
+def test_report_on_the_synthetic_benchmark(tmp_path: Path, monkeypatch) -> None:
+    """Ground truth as the result: visible frames pass 20 of 21 thresholds, absent ones none."""
+    from sparsett_bench.datasets.loaders import load_sequences
+    from sparsett_bench.evaluation.results_io import write_sequence_result
+
+    monkeypatch.chdir(tmp_path)
+    sequences = load_sequences("synthetic", tmp_path / "data", "test")
+    for seq in sequences:
+        boxes = np.where(np.isnan(seq.boxes), seq.boxes[0], seq.boxes)
+        write_sequence_result(tmp_path / "results" / "synthetic" / "oracle", seq.name, boxes)
+    expected = np.mean([20 * (~s.absent).sum() / (21 * len(s)) for s in sequences])
+    result = runner.invoke(
+        app,
+        ["report", "--dataset", "synthetic", "--root", "data", "--no-plots", "--json", "out.json"],
+    )
+    assert result.exit_code == 0, result.output
+    auc = json.loads((tmp_path / "out.json").read_text())["trackers"]["oracle"]["overall"]["auc"]
+    assert auc == pytest.approx(expected, abs=1e-12)
+    assert not (tmp_path / "data" / "test").exists()  # scoring renders no frames

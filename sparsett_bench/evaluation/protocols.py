@@ -109,6 +109,20 @@ def _official(dataset: str) -> Protocol:
                 "precision and normalized precision (IoU -1, distance -1), as the UAV toolkit",
             ),
         )
+    if dataset == "synthetic":
+        return Protocol(
+            dataset,
+            "official",
+            (
+                *_OTB_MATLAB,
+                "the LaSOT rules: absent frames (NaN ground truth: fully occluded or out of view) "
+                "stay in L and fail in all three curves; normalized precision at 0.20",
+                "ground truth is valid where w, h > 0: boxes partly outside the image (negative "
+                "x or y) are scored normally",
+            ),
+            absent="fail",
+            gt_valid="wh_positive",
+        )
     if dataset == "lasot":
         return Protocol(
             dataset,
@@ -289,7 +303,7 @@ def get_protocol(dataset: str, toolkit: str | None = None) -> Protocol:
 def rules_markdown() -> str:
     """Every protocol's rules as Markdown: the body of docs/protocols.md's generated part."""
     lines = []
-    for dataset in ("otb2015", "uav123", "lasot", "got10k", "trackingnet"):
+    for dataset in ("otb2015", "uav123", "lasot", "got10k", "trackingnet", "synthetic"):
         for toolkit in TOOLKITS:
             try:
                 protocol = get_protocol(dataset, toolkit)

@@ -243,6 +243,8 @@ def _pysot(dataset: str) -> Protocol:
 def _got10k_toolkit(dataset: str) -> Protocol:
     if dataset == "got10k":
         return _official(dataset)
+    if dataset == "synthetic":
+        raise SparsettError("the got10k toolkit has no experiment for the synthetic benchmark")
     rules = [
         "frame 1 := ground truth; no replacement of invalid predictions; no validity rule "
         "(NaN ground truth fails)",

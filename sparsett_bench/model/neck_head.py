@@ -1,0 +1,44 @@
+"""Everything after the backbone: feature adjusters, target focus network and double head.
+
+``template(f_z)`` runs once per sequence (adjuster + encoder: the memory is cached by the
+tracker); ``track(f_x, memory)`` runs per frame. Names match the official state dict.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from sparsett_bench.model.focus import FocusNetwork
+from sparsett_bench.model.head import DoubleHead
+
+
+class Adjuster(nn.Module):
+    """1x1 conv (with bias) + BatchNorm (eps 1e-3), no activation."""
+
+    def __init__(self, cin: int, cout: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, 1)
+        self.bn = nn.BatchNorm2d(cout, eps=1e-3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.bn(self.conv(x))
+
+
+class NeckHead(nn.Module):
+    def __init__(self, backbone_channels: int = 384, d_model: int = 256, **focus) -> None:
+        super().__init__()
+        self.feat_adjuster_z = Adjuster(backbone_channels, d_model)
+        self.feat_adjuster_x = Adjuster(backbone_channels, d_model)
+        self.neck = FocusNetwork(d_model=d_model, **focus)
+        self.head = DoubleHead(in_channels=2 * d_model)
+
+    def template(self, f_z: torch.Tensor) -> torch.Tensor:
+        """Backbone features of the template -> encoder memory ``(Sz*Sz, B, C)``."""
+        return self.neck.encoder(self.feat_adjuster_z(f_z))
+
+    def track(self, f_x: torch.Tensor, memory: torch.Tensor) -> dict[str, torch.Tensor]:
+        adjusted = self.feat_adjuster_x(f_x)
+        decoded = self.neck.decoder(adjusted, memory)
+        out = self.head(torch.cat([decoded, adjusted], dim=1))
+        return out | {"x_adjusted": adjusted, "dec_out": decoded}

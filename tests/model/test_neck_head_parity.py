@@ -7,55 +7,23 @@ saved tensor after them must come out within the README's tolerances (its §4 ta
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
-from tests.conftest import SHARED_DATA
-
 torch = pytest.importorskip("torch")
-GOLDEN = SHARED_DATA.parent / "golden" / "sparsett_official"
 
 
 @pytest.fixture(scope="module")
-def official_state_dict(tmp_path_factory) -> dict:
-    script = GOLDEN / "make_official_checkpoint.py"
-    if not script.is_file():
-        pytest.skip(f"golden reference not available: {GOLDEN}")
-    out = tmp_path_factory.mktemp("official") / "sparsett_official_det.pth"
-    subprocess.run(
-        [
-            sys.executable,
-            str(script),
-            "--keys",
-            str(GOLDEN / "official_keys.json"),
-            "--out",
-            str(out),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return torch.load(out, weights_only=True)["model_state_dict"]
-
-
-@pytest.fixture(scope="module")
-def model(official_state_dict):
+def model(official_checkpoint):
     from sparsett_bench.model.neck_head import NeckHead
 
+    state = torch.load(official_checkpoint, weights_only=True)["model_state_dict"]
     net = NeckHead(dropout=0.0).eval()
     missing, unexpected = net.load_state_dict(
-        {k: v for k, v in official_state_dict.items() if not k.startswith("basemodel.")},
-        strict=False,
+        {k: v for k, v in state.items() if not k.startswith("basemodel.")}, strict=False
     )
     assert missing == [] and unexpected == []
     return net
-
-
-@pytest.fixture(scope="module")
-def golden() -> dict:
-    return dict(np.load(GOLDEN / "model_forward.npz"))
 
 
 def close(ours, reference, atol: float) -> None:

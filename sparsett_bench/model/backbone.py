@@ -1,0 +1,73 @@
+"""Swin-T from timm, cut after stage 3 (stride 16, 384 channels), behaving as mmdet's Swin that
+the official SparseTT uses.
+
+Differences from timm's block, reproduced here: the token grid is padded to a multiple of the
+window *before* the cyclic shift (timm shifts first, then pads), the shift is undone on the
+padded grid before cropping, and padded tokens are not masked (only the shift mask applies).
+Input images are zero-padded bottom/right to a multiple of 4 (127 -> 8x8, 289 -> 19x19 maps).
+The stage output goes through ``norm2`` (LayerNorm 384), as the official backbone's.
+"""
+
+from __future__ import annotations
+
+import functools
+import types
+
+import torch
+from torch import nn
+
+
+def _pad_then_shift_attention(self, x: torch.Tensor) -> torch.Tensor:
+    """mmdet ``ShiftWindowMSA`` order for a timm ``SwinTransformerBlock``."""
+    from timm.models.swin_transformer import window_partition, window_reverse
+
+    _, height, width, channels = x.shape
+    wh, ww = self.window_size
+    x = nn.functional.pad(x, (0, 0, 0, (ww - width % ww) % ww, 0, (wh - height % wh) % wh))
+    padded_h, padded_w = x.shape[1], x.shape[2]
+    shift = tuple(self.shift_size)
+    if any(shift):
+        x = torch.roll(x, shifts=(-shift[0], -shift[1]), dims=(1, 2))
+    windows = window_partition(x, self.window_size).view(-1, self.window_area, channels)
+    mask = self.get_attn_mask(x) if any(shift) else None
+    out = self.attn(windows, mask=mask).view(-1, wh, ww, channels)
+    out = window_reverse(out, self.window_size, padded_h, padded_w)
+    if any(shift):
+        out = torch.roll(out, shifts=shift, dims=(1, 2))
+    return out[:, :height, :width, :].contiguous()
+
+
+class SwinBackbone(nn.Module):
+    """timm Swin features at ``stage`` (NCHW), followed by ``norm2``."""
+
+    def __init__(
+        self,
+        name: str = "swin_tiny_patch4_window7_224",
+        stage: int = 2,
+        drop_path_rate: float = 0.2,
+        **timm_kwargs,
+    ) -> None:
+        super().__init__()
+        import timm
+        from timm.layers import PatchEmbed
+        from timm.models.swin_transformer import SwinTransformerBlock
+
+        self.net = timm.create_model(
+            name,
+            pretrained=False,
+            features_only=True,
+            out_indices=(stage,),
+            strict_img_size=False,
+            drop_path_rate=drop_path_rate,
+            embed_layer=functools.partial(PatchEmbed, dynamic_img_pad=True),
+            **timm_kwargs,
+        )
+        for module in self.net.modules():
+            if isinstance(module, SwinTransformerBlock):
+                module._attn = types.MethodType(_pad_then_shift_attention, module)
+        channels = self.net.feature_info.channels()[-1]
+        self.norm2 = nn.LayerNorm(channels)
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        features = self.net(image)[-1]  # (B, H, W, C)
+        return self.norm2(features).permute(0, 3, 1, 2)

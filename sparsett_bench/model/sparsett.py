@@ -1,0 +1,73 @@
+"""SparseTT: Swin-T backbone, feature adjusters, target focus network and double head.
+
+``template(z)`` runs once per sequence and returns the encoder memory the tracker caches;
+``track(x, memory)`` is the per-frame search branch. ``load_official`` takes an official
+checkpoint (``{"model_state_dict": ...}`` or a raw state dict, loaded with
+``weights_only=True``) and reports missing, unexpected and mis-shaped keys by name.
+"""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from sparsett_bench.errors import InputFileError
+from sparsett_bench.model.backbone import SwinBackbone
+from sparsett_bench.model.convert import official_to_project
+from sparsett_bench.model.neck_head import NeckHead
+
+
+class SparseTT(nn.Module):
+    def __init__(self, backbone: dict | None = None, **neck_head) -> None:
+        super().__init__()
+        self.backbone = SwinBackbone(**(backbone or {}))
+        self.neck_head = NeckHead(**neck_head)
+
+    def template(self, z: torch.Tensor) -> torch.Tensor:
+        return self.neck_head.template(self.backbone(z))
+
+    def track(self, x: torch.Tensor, memory: torch.Tensor) -> dict[str, torch.Tensor]:
+        return self.neck_head.track(self.backbone(x), memory)
+
+    def load_official(self, path: str | Path) -> None:
+        """Load an official SparseTT checkpoint (mmdet key layout), strictly."""
+        try:
+            loaded = torch.load(path, map_location="cpu", weights_only=True)
+        except (OSError, RuntimeError, ValueError, EOFError, pickle.UnpicklingError) as exc:
+            raise InputFileError(path, f"not a readable PyTorch checkpoint: {exc}") from None
+        state = loaded.get("model_state_dict", loaded) if isinstance(loaded, dict) else None
+        if not isinstance(state, dict):
+            raise InputFileError(path, "expected a state dict or {'model_state_dict': ...}")
+        converted = {
+            (k if k.startswith("backbone.") else f"neck_head.{k}"): v
+            for k, v in official_to_project(state).items()
+        }
+        self.load_checked(converted, path)
+
+    def load_checked(self, state: dict[str, torch.Tensor], source: str | Path) -> None:
+        own = self.state_dict()
+        wanted = {k for k in own if not k.endswith("relative_position_index")}
+        missing = sorted(wanted - set(state))
+        unexpected = sorted(set(state) - set(own))
+        misshaped = sorted(
+            f"{k}: {tuple(state[k].shape)} != {tuple(own[k].shape)}"
+            for k in set(state) & set(own)
+            if state[k].shape != own[k].shape
+        )
+        if missing or unexpected or misshaped:
+            lines = [
+                f"{label} ({len(keys)}): {', '.join(keys[:8])}{' ...' if len(keys) > 8 else ''}"
+                for label, keys in (
+                    ("missing", missing),
+                    ("unexpected", unexpected),
+                    ("mis-shaped", misshaped),
+                )
+                if keys
+            ]
+            raise InputFileError(
+                source, "checkpoint does not match the model:\n  " + "\n  ".join(lines)
+            )
+        self.load_state_dict(state, strict=False)

@@ -1,0 +1,74 @@
+"""The whole SparseTT, loaded from an official-format checkpoint, against the official goldens
+(tolerances from ../shared/golden/sparsett_official/README.md §4)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+
+@pytest.fixture(scope="module")
+def model(official_checkpoint):
+    from sparsett_bench.model.sparsett import SparseTT
+
+    net = SparseTT(dropout=0.0).eval()
+    net.load_official(official_checkpoint)
+    return net
+
+
+def close(ours, reference, atol: float) -> None:
+    np.testing.assert_allclose(
+        ours.detach().numpy().reshape(reference.shape), reference, atol=atol, rtol=1e-4
+    )
+
+
+def test_backbone_features(model, golden) -> None:
+    with torch.inference_mode():
+        for side in ("z", "x"):
+            close(
+                model.backbone(torch.from_numpy(golden[f"{side}_input"])),
+                golden[f"{side}_backbone"],
+                1e-4,
+            )
+
+
+def test_from_images_to_score_and_boxes(model, golden) -> None:
+    with torch.inference_mode():
+        memory = model.template(torch.from_numpy(golden["z_input"]))
+        out = model.track(torch.from_numpy(golden["x_input"]), memory)
+    close(memory, golden["z_enc_memory"], 1e-4)
+    close(out["dec_out"], golden["x_dec_out"], 1e-4)
+    close(out["cls_fc"], golden["x_cls_fc_logits"], 1e-4)
+    close(out["cls_conv"], golden["x_cls_conv_logits"], 1e-4)
+    close(out["score"], golden["x_score_fused"], 5e-5)
+    close(out["bbox_conv"], golden["x_bbox_track_xyxy"], 2e-3)
+
+
+def test_used_parameters_equal_the_official_count() -> None:
+    from sparsett_bench.model.sparsett import SparseTT
+
+    # the official state dict holds 46,329,746; stage 4 and its merging never affect the output
+    assert sum(p.numel() for p in SparseTT().parameters()) == 30_963_170
+
+
+def test_a_mismatched_checkpoint_lists_the_keys(official_checkpoint, tmp_path) -> None:
+    from sparsett_bench.errors import InputFileError
+    from sparsett_bench.model.sparsett import SparseTT
+
+    state = torch.load(official_checkpoint, weights_only=True)["model_state_dict"]
+    del state["head.bi_conv"]
+    state["head.extra"] = torch.zeros(1)
+    state["feat_adjuster_x.conv.bias"] = torch.zeros(3)
+    broken = tmp_path / "broken.pth"
+    torch.save({"model_state_dict": state}, broken)
+    with pytest.raises(InputFileError) as error:
+        SparseTT().load_official(broken)
+    message = str(error.value)
+    assert "missing (1): neck_head.head.bi_conv" in message
+    assert "unexpected (1): neck_head.head.extra" in message
+    assert "neck_head.feat_adjuster_x.conv.bias: (3,) != (256,)" in message
+    (tmp_path / "junk.pth").write_bytes(b"not a checkpoint")
+    with pytest.raises(InputFileError, match="not a readable PyTorch checkpoint"):
+        SparseTT().load_official(tmp_path / "junk.pth")

@@ -26,12 +26,14 @@ class Adjuster(nn.Module):
 
 
 class NeckHead(nn.Module):
-    def __init__(self, backbone_channels: int = 384, d_model: int = 256, **focus) -> None:
+    def __init__(
+        self, backbone_channels: int = 384, d_model: int = 256, head: dict | None = None, **focus
+    ) -> None:
         super().__init__()
         self.feat_adjuster_z = Adjuster(backbone_channels, d_model)
         self.feat_adjuster_x = Adjuster(backbone_channels, d_model)
         self.neck = FocusNetwork(d_model=d_model, **focus)
-        self.head = DoubleHead(in_channels=2 * d_model)
+        self.head = DoubleHead(in_channels=2 * d_model, **(head or {}))
 
     def template(self, f_z: torch.Tensor) -> torch.Tensor:
         """Backbone features of the template -> encoder memory ``(Sz*Sz, B, C)``."""

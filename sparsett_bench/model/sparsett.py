@@ -24,7 +24,8 @@ class SparseTT(nn.Module):
     def __init__(self, backbone: dict | None = None, **neck_head) -> None:
         super().__init__()
         self.backbone = SwinBackbone(**(backbone or {}))
-        self.neck_head = NeckHead(**neck_head)
+        channels = self.backbone.norm2.normalized_shape[0]
+        self.neck_head = NeckHead(backbone_channels=channels, **neck_head)
 
     def template(self, z: torch.Tensor) -> torch.Tensor:
         return self.neck_head.template(self.backbone(z))

@@ -27,5 +27,5 @@ def test_unknown_model_is_a_clear_error() -> None:
     from sparsett_bench.errors import SparsettError
     from sparsett_bench.model.config import load_config
 
-    with pytest.raises(SparsettError, match="unknown model 'nope'; available: .*sparsett-tiny"):
+    with pytest.raises(SparsettError, match=r"unknown model 'nope'; available: .*sparsett-tiny"):
         load_config("nope")

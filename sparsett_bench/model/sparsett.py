@@ -19,6 +19,8 @@ from sparsett_bench.model.backbone import SwinBackbone
 from sparsett_bench.model.convert import official_to_project
 from sparsett_bench.model.neck_head import NeckHead
 
+CHECKPOINT_FORMAT = "sparsett-bench/1"
+
 
 class SparseTT(nn.Module):
     def __init__(self, backbone: dict | None = None, **neck_head) -> None:
@@ -47,6 +49,35 @@ class SparseTT(nn.Module):
             for k, v in official_to_project(state).items()
         }
         self.load_checked(converted, path)
+
+    def save(self, path: str | Path, model_name: str) -> None:
+        """The project's own format: ``{"format": ..., "model": name, "state_dict": ...}``,
+        written atomically; `load` reads it back with ``weights_only=True``."""
+        import io
+
+        from sparsett_bench.atomic import write_bytes_atomic
+
+        buffer = io.BytesIO()
+        torch.save(
+            {"format": CHECKPOINT_FORMAT, "model": model_name, "state_dict": self.state_dict()},
+            buffer,
+        )
+        write_bytes_atomic(path, buffer.getvalue())
+
+    def load(self, path: str | Path) -> str:
+        """Load a checkpoint in the project's format; returns the model name it was saved for."""
+        try:
+            loaded = torch.load(path, map_location="cpu", weights_only=True)
+        except (OSError, RuntimeError, ValueError, EOFError, pickle.UnpicklingError) as exc:
+            raise InputFileError(path, f"not a readable PyTorch checkpoint: {exc}") from None
+        if not isinstance(loaded, dict) or loaded.get("format") != CHECKPOINT_FORMAT:
+            raise InputFileError(
+                path,
+                f"not a {CHECKPOINT_FORMAT} checkpoint (an official "
+                "SparseTT checkpoint loads with load_official)",
+            )
+        self.load_checked(loaded["state_dict"], path)
+        return str(loaded.get("model", ""))
 
     def load_checked(self, state: dict[str, torch.Tensor], source: str | Path) -> None:
         own = self.state_dict()

@@ -72,3 +72,20 @@ def test_a_mismatched_checkpoint_lists_the_keys(official_checkpoint, tmp_path) -
     (tmp_path / "junk.pth").write_bytes(b"not a checkpoint")
     with pytest.raises(InputFileError, match="not a readable PyTorch checkpoint"):
         SparseTT().load_official(tmp_path / "junk.pth")
+
+
+def test_converted_once_then_saved_in_the_project_format(model, golden, tmp_path) -> None:
+    from sparsett_bench.errors import InputFileError
+    from sparsett_bench.model.sparsett import SparseTT
+
+    path = tmp_path / "sparsett-swin-t.pth"
+    model.save(path, "sparsett-swin-t")
+    again = SparseTT(dropout=0.0).eval()
+    assert again.load(path) == "sparsett-swin-t"
+    with torch.inference_mode():
+        memory = again.template(torch.from_numpy(golden["z_input"]))
+        out = again.track(torch.from_numpy(golden["x_input"]), memory)
+    close(out["score"], golden["x_score_fused"], 5e-5)
+    torch.save({"model_state_dict": {}}, tmp_path / "official.pth")
+    with pytest.raises(InputFileError, match="not a sparsett-bench/1 checkpoint"):
+        again.load(tmp_path / "official.pth")

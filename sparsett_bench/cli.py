@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from sparsett_bench import __version__
-from sparsett_bench.errors import SparsettError
+from sparsett_bench.errors import InputFileError, SparsettError
 
 app = typer.Typer(
     help="SparseTT and the five tracking benchmarks, scored exactly by their official protocols.",
@@ -308,6 +308,42 @@ def datasets_command(
         console.print(table)
         for problem in problems:
             console.print(f"[yellow]{problem}[/]", highlight=False)
+    except SparsettError as exc:
+        _fail(exc)
+
+
+@app.command()
+def export(
+    model: Annotated[
+        str, typer.Option(help="Model configuration (models/<name>.toml).")
+    ] = "sparsett-swin-t",
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            help="Weights: this project's checkpoint or an official SparseTT one "
+            "[default: random weights, for testing the graph]."
+        ),
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="ONNX file [default: <model>.onnx].")] = None,
+) -> None:
+    """Export the per-frame search branch to ONNX and check it with onnxruntime."""
+    from sparsett_bench.model.config import build_model
+    from sparsett_bench.model.export import check_onnx, export_search_branch
+
+    try:
+        net = build_model(model)
+        if checkpoint is not None:
+            try:
+                net.load(checkpoint)
+            except InputFileError as exc:
+                if "not a sparsett-bench/1 checkpoint" not in str(exc):
+                    raise
+                net.load_official(checkpoint)
+        path = export_search_branch(net, out or Path(f"{model}.onnx"))
+        difference = check_onnx(net, path)
+        console.print(f"wrote {path}; onnxruntime vs PyTorch: max |difference| {difference:.2e}")
+        if difference > 1e-4:
+            raise SparsettError(f"{path}: onnxruntime differs from PyTorch by {difference:.2e}")
     except SparsettError as exc:
         _fail(exc)
 

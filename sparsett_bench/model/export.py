@@ -8,6 +8,7 @@ the sparse attention). `check_onnx` runs it with onnxruntime against PyTorch.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +45,10 @@ def export_search_branch(model: nn.Module, path: str | Path, opset: int = 17) ->
     x, memory = example_inputs(model)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        # the legacy exporter is deprecated in favour of torch.export, and traces shape checks
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
         torch.onnx.export(
             SearchBranch(model),
             (x, memory),

@@ -159,9 +159,13 @@ def tree_fingerprint(root: Path, limit: int = 20_000) -> str | None:
     if root.is_file():
         return hashlib.sha256(repr(file_stamp(root.stat())).encode()).hexdigest()
     lines: list[str] = []
-    pending = [root]
+    pending, seen = [root], set()
     while pending:
         folder = pending.pop()
+        real = os.path.realpath(folder)
+        if real in seen:  # a symbolic-link cycle, or a folder reached twice
+            continue
+        seen.add(real)
         try:
             entries = list(os.scandir(folder))
         except OSError:

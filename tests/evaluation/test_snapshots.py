@@ -64,3 +64,15 @@ def test_a_damaged_snapshot_is_rebuilt(tmp_path: Path) -> None:
     data[len(data) // 2] ^= 0xFF
     entry.write_bytes(bytes(data))
     assert same_sequences(snapshots.annotations("uav123", root, "test"), fresh)
+
+
+def test_fingerprint_survives_a_symlink_cycle_and_sees_changes(tmp_path: Path) -> None:
+    from sparsett_bench.parse_cache import tree_fingerprint
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "x.txt").write_text("1,2,3,4\n")
+    (tmp_path / "a" / "loop").symlink_to(tmp_path / "a")
+    first = tree_fingerprint(tmp_path / "a")
+    assert first is not None and first == tree_fingerprint(tmp_path / "a")
+    (tmp_path / "a" / "x.txt").write_text("1,2,3,5\n")
+    assert tree_fingerprint(tmp_path / "a") != first

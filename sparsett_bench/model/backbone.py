@@ -52,6 +52,10 @@ class SwinBackbone(nn.Module):
         from timm.layers import PatchEmbed
         from timm.models.swin_transformer import SwinTransformerBlock
 
+        self.timm_name = name
+        self.timm_kwargs = {
+            k: tuple(v) if isinstance(v, list) else v for k, v in timm_kwargs.items()
+        }
         self.net = timm.create_model(
             name,
             pretrained=False,

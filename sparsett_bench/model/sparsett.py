@@ -50,6 +50,41 @@ class SparseTT(nn.Module):
         }
         self.load_checked(converted, path)
 
+    def load_imagenet_backbone(self, path: str | Path) -> None:
+        """ImageNet Swin weights (Microsoft's release or timm's layout) into the backbone, as the
+        official training starts; ``norm2`` and everything after the backbone keep their init
+        (the official code cannot load ``norm2`` either: the release's final norm is 768 wide)."""
+        import timm
+        from timm.models.swin_transformer import checkpoint_filter_fn
+
+        try:
+            loaded = torch.load(path, map_location="cpu", weights_only=True)
+        except (OSError, RuntimeError, ValueError, EOFError, pickle.UnpicklingError) as exc:
+            raise InputFileError(path, f"not a readable PyTorch checkpoint: {exc}") from None
+        state = loaded.get("model", loaded) if isinstance(loaded, dict) else None
+        if not isinstance(state, dict):
+            raise InputFileError(path, "expected a state dict or {'model': ...}")
+        full = timm.create_model(
+            self.backbone.timm_name, pretrained=False, **self.backbone.timm_kwargs
+        )
+        converted = checkpoint_filter_fn(state, full)
+        own = self.backbone.net.state_dict()
+        mapped = {}
+        for key, value in converted.items():
+            ours = key.replace("layers.", "layers_", 1)
+            if ours in own and not ours.endswith("relative_position_index"):
+                mapped[ours] = value
+        wanted = {k for k in own if not k.endswith("relative_position_index")}
+        missing = sorted(wanted - set(mapped))
+        misshaped = sorted(k for k in mapped if mapped[k].shape != own[k].shape)
+        if missing or misshaped:
+            raise InputFileError(
+                path,
+                f"not a matching Swin checkpoint: missing {missing[:5]}, "
+                f"mis-shaped {misshaped[:5]}",
+            )
+        self.backbone.net.load_state_dict(mapped, strict=False)
+
     def save(self, path: str | Path, model_name: str) -> None:
         """The project's own format: ``{"format": ..., "model": name, "state_dict": ...}``,
         written atomically; `load` reads it back with ``weights_only=True``."""

@@ -29,3 +29,37 @@ def test_unknown_model_is_a_clear_error() -> None:
 
     with pytest.raises(SparsettError, match=r"unknown model 'nope'; available: .*sparsett-tiny"):
         load_config("nope")
+
+
+@pytest.mark.parametrize("layout", ["timm", "microsoft"])
+def test_imagenet_swin_weights_load_into_the_backbone(tmp_path, layout: str) -> None:
+    """A full Swin's weights, saved as timm or as Microsoft's release (PatchMerging at the end
+    of the previous stage, ``head.weight``), end up unchanged in the cut backbone."""
+    import re
+
+    import timm
+
+    from sparsett_bench.model.config import build_model
+
+    full = timm.create_model(
+        "swin_tiny_patch4_window7_224",
+        pretrained=False,
+        embed_dim=32,
+        depths=(1, 1, 1, 1),
+        num_heads=(1, 2, 4, 8),
+    )
+    state = full.state_dict()
+    if layout == "microsoft":
+        state = {
+            re.sub(
+                r"layers\.(\d+)\.downsample", lambda m: f"layers.{int(m[1]) - 1}.downsample", k
+            ).replace("head.fc.", "head."): v
+            for k, v in state.items()
+        }
+    torch.save({"model": state}, tmp_path / "swin.pth")
+    model = build_model("sparsett-tiny")
+    model.load_imagenet_backbone(tmp_path / "swin.pth")
+    reference = full.state_dict()
+    for key, value in model.backbone.net.state_dict().items():
+        if not key.endswith("relative_position_index"):
+            assert torch.equal(value, reference[key.replace("layers_", "layers.", 1)]), key

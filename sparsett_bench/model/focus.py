@@ -65,16 +65,54 @@ class EncoderLayer(nn.Module):
 class DecoderLayer(nn.Module):
     def __init__(self, d_model: int, heads: int, d_hidden: int, dropout: float, top_k: int) -> None:
         super().__init__()
+        self.heads = heads
         self.slf_attn = TopKMultiheadAttention(d_model, heads, top_k, dropout=dropout)
         self.norm1 = nn.LayerNorm(d_model, eps=EPS)
         self.enc_attn = nn.MultiheadAttention(d_model, heads, dropout=dropout)
         self.norm2 = nn.LayerNorm(d_model, eps=EPS)
         self.pos_ffn = FeedForward(d_model, d_hidden, dropout)
 
-    def forward(self, y: torch.Tensor, memory: torch.Tensor) -> torch.Tensor:
+    def memory_kv(self, memory: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The cross-attention keys and values of the memory, ``(B*H, Lz, d)`` each: constant
+        over a sequence, so the tracker computes them once with the template."""
+        _, w_k, w_v = self.enc_attn.in_proj_weight.chunk(3)
+        _, b_k, b_v = self.enc_attn.in_proj_bias.chunk(3)
+        return (
+            _split_heads(nn.functional.linear(memory, w_k, b_k), self.heads),
+            _split_heads(nn.functional.linear(memory, w_v, b_v), self.heads),
+        )
+
+    def cross_attention(
+        self, y: torch.Tensor, kv: tuple[torch.Tensor, torch.Tensor]
+    ) -> torch.Tensor:
+        """``nn.MultiheadAttention(y, memory, memory)`` from precomputed keys and values."""
+        length, batch, channels = y.shape
+        w_q = self.enc_attn.in_proj_weight[:channels]
+        b_q = self.enc_attn.in_proj_bias[:channels]
+        q = _split_heads(nn.functional.linear(y, w_q, b_q), self.heads)
+        q = q * (q.shape[-1] ** -0.5)
+        weights = torch.softmax(torch.bmm(q, kv[0].transpose(1, 2)), dim=-1)
+        weights = nn.functional.dropout(weights, self.enc_attn.dropout, self.training)
+        out = torch.bmm(weights, kv[1]).transpose(0, 1).reshape(length, batch, channels)
+        return self.enc_attn.out_proj(out)
+
+    def forward(
+        self,
+        y: torch.Tensor,
+        memory: torch.Tensor | None = None,
+        kv: tuple[torch.Tensor, torch.Tensor] | None = None,
+    ) -> torch.Tensor:
         y = self.norm1(y + self.slf_attn(y, y, y)[0])
-        y = self.norm2(y + self.enc_attn(y, memory, memory, need_weights=False)[0])
+        y = self.norm2(
+            y + self.cross_attention(y, kv if kv is not None else self.memory_kv(memory))
+        )
         return self.pos_ffn(y)
+
+
+def _split_heads(t: torch.Tensor, heads: int) -> torch.Tensor:
+    """``(L, B, C)`` -> ``(B * heads, L, C / heads)``."""
+    length, batch, channels = t.shape
+    return t.reshape(length, batch * heads, channels // heads).transpose(0, 1)
 
 
 class Encoder(nn.Module):
@@ -115,11 +153,21 @@ class Decoder(nn.Module):
             DecoderLayer(d_model, heads, d_hidden, dropout, top_k) for _ in range(layers)
         )
 
-    def forward(self, f_x: torch.Tensor, memory: torch.Tensor) -> torch.Tensor:
+    def memory_kv(self, memory: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        return [layer.memory_kv(memory) for layer in self.decoder_layers]
+
+    def forward(
+        self,
+        f_x: torch.Tensor,
+        memory: torch.Tensor | None = None,
+        kv: list[tuple[torch.Tensor, torch.Tensor]] | None = None,
+    ) -> torch.Tensor:
+        """Give the encoder ``memory``, or its per-layer keys and values (`memory_kv`)."""
         batch, channels, height, width = f_x.shape
         y = (f_x + self.spatial_position_encoding(f_x)).flatten(2).permute(2, 0, 1)
-        for layer in self.decoder_layers:
-            y = layer(y, memory)
+        kv = kv if kv is not None else self.memory_kv(memory)
+        for layer, layer_kv in zip(self.decoder_layers, kv, strict=True):
+            y = layer(y, kv=layer_kv)
         return y.permute(1, 2, 0).reshape(batch, channels, height, width)
 
 

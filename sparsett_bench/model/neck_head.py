@@ -1,7 +1,9 @@
 """Everything after the backbone: feature adjusters, target focus network and double head.
 
-``template(f_z)`` runs once per sequence (adjuster + encoder: the memory is cached by the
-tracker); ``track(f_x, memory)`` runs per frame. Names match the official state dict.
+``template(f_z)`` runs once per sequence (adjuster + encoder), and ``template_cache(memory)``
+turns the memory into the decoder's cross-attention keys and values, which a tracker keeps;
+``track(f_x, kv=...)`` (or ``track(f_x, memory)``) runs per frame. Names match the official
+state dict.
 """
 
 from __future__ import annotations
@@ -39,8 +41,17 @@ class NeckHead(nn.Module):
         """Backbone features of the template -> encoder memory ``(Sz*Sz, B, C)``."""
         return self.neck.encoder(self.feat_adjuster_z(f_z))
 
-    def track(self, f_x: torch.Tensor, memory: torch.Tensor) -> dict[str, torch.Tensor]:
+    def template_cache(self, memory: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """The decoder's cross-attention keys and values of ``memory``: what a tracker keeps."""
+        return self.neck.decoder.memory_kv(memory)
+
+    def track(
+        self,
+        f_x: torch.Tensor,
+        memory: torch.Tensor | None = None,
+        kv: list[tuple[torch.Tensor, torch.Tensor]] | None = None,
+    ) -> dict[str, torch.Tensor]:
         adjusted = self.feat_adjuster_x(f_x)
-        decoded = self.neck.decoder(adjusted, memory)
+        decoded = self.neck.decoder(adjusted, memory, kv)
         out = self.head(torch.cat([decoded, adjusted], dim=1))
         return out | {"x_adjusted": adjusted, "dec_out": decoded}

@@ -32,8 +32,16 @@ class SparseTT(nn.Module):
     def template(self, z: torch.Tensor) -> torch.Tensor:
         return self.neck_head.template(self.backbone(z))
 
-    def track(self, x: torch.Tensor, memory: torch.Tensor) -> dict[str, torch.Tensor]:
-        return self.neck_head.track(self.backbone(x), memory)
+    def template_cache(self, memory: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        return self.neck_head.template_cache(memory)
+
+    def track(
+        self,
+        x: torch.Tensor,
+        memory: torch.Tensor | None = None,
+        kv: list[tuple[torch.Tensor, torch.Tensor]] | None = None,
+    ) -> dict[str, torch.Tensor]:
+        return self.neck_head.track(self.backbone(x), memory, kv)
 
     def load_official(self, path: str | Path) -> None:
         """Load an official SparseTT checkpoint (mmdet key layout), strictly."""

@@ -89,3 +89,15 @@ def test_converted_once_then_saved_in_the_project_format(model, golden, tmp_path
     torch.save({"model_state_dict": {}}, tmp_path / "official.pth")
     with pytest.raises(InputFileError, match="not a sparsett-bench/1 checkpoint"):
         again.load(tmp_path / "official.pth")
+
+
+def test_cached_cross_attention_keys_and_values(model, golden) -> None:
+    """The tracker's per-sequence cache gives the same outputs as passing the memory."""
+    with torch.inference_mode():
+        memory = model.template(torch.from_numpy(golden["z_input"]))
+        kv = model.template_cache(memory)
+        x = torch.from_numpy(golden["x_input"])
+        cached, direct = model.track(x, kv=kv), model.track(x, memory)
+    assert len(kv) == 2 and kv[0][0].shape == (8, 64, 32)  # (B * heads, template tokens, d)
+    assert torch.equal(cached["score"], direct["score"])
+    close(cached["score"], golden["x_score_fused"], 5e-5)

@@ -22,6 +22,22 @@ from sparsett_bench.model.neck_head import NeckHead
 CHECKPOINT_FORMAT = "sparsett-bench/1"
 
 
+def read_checkpoint(path: str | Path) -> object:
+    """``torch.load`` with ``weights_only=True``; unreadable files name themselves."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except (OSError, RuntimeError, ValueError, EOFError, pickle.UnpicklingError) as exc:
+        raise InputFileError(path, f"not a readable PyTorch checkpoint: {exc}") from None
+
+
+def _state_dict(loaded: object, wrapper: str, path: str | Path) -> dict:
+    """A raw state dict, or the one stored under ``wrapper``."""
+    state = loaded.get(wrapper, loaded) if isinstance(loaded, dict) else None
+    if not isinstance(state, dict):
+        raise InputFileError(path, f"expected a state dict or {{'{wrapper}': ...}}")
+    return state
+
+
 class SparseTT(nn.Module):
     def __init__(self, backbone: dict | None = None, **neck_head) -> None:
         super().__init__()
@@ -45,13 +61,7 @@ class SparseTT(nn.Module):
 
     def load_official(self, path: str | Path) -> None:
         """Load an official SparseTT checkpoint (mmdet key layout), strictly."""
-        try:
-            loaded = torch.load(path, map_location="cpu", weights_only=True)
-        except (OSError, RuntimeError, ValueError, EOFError, pickle.UnpicklingError) as exc:
-            raise InputFileError(path, f"not a readable PyTorch checkpoint: {exc}") from None
-        state = loaded.get("model_state_dict", loaded) if isinstance(loaded, dict) else None
-        if not isinstance(state, dict):
-            raise InputFileError(path, "expected a state dict or {'model_state_dict': ...}")
+        state = _state_dict(read_checkpoint(path), "model_state_dict", path)
         converted = {
             (k if k.startswith("backbone.") else f"neck_head.{k}"): v
             for k, v in official_to_project(state).items()
@@ -65,13 +75,7 @@ class SparseTT(nn.Module):
         import timm
         from timm.models.swin_transformer import checkpoint_filter_fn
 
-        try:
-            loaded = torch.load(path, map_location="cpu", weights_only=True)
-        except (OSError, RuntimeError, ValueError, EOFError, pickle.UnpicklingError) as exc:
-            raise InputFileError(path, f"not a readable PyTorch checkpoint: {exc}") from None
-        state = loaded.get("model", loaded) if isinstance(loaded, dict) else None
-        if not isinstance(state, dict):
-            raise InputFileError(path, "expected a state dict or {'model': ...}")
+        state = _state_dict(read_checkpoint(path), "model", path)
         full = timm.create_model(
             self.backbone.timm_name, pretrained=False, **self.backbone.timm_kwargs
         )
@@ -109,10 +113,7 @@ class SparseTT(nn.Module):
 
     def load(self, path: str | Path) -> str:
         """Load a checkpoint in the project's format; returns the model name it was saved for."""
-        try:
-            loaded = torch.load(path, map_location="cpu", weights_only=True)
-        except (OSError, RuntimeError, ValueError, EOFError, pickle.UnpicklingError) as exc:
-            raise InputFileError(path, f"not a readable PyTorch checkpoint: {exc}") from None
+        loaded = read_checkpoint(path)
         if not isinstance(loaded, dict) or loaded.get("format") != CHECKPOINT_FORMAT:
             raise InputFileError(
                 path,

@@ -26,7 +26,7 @@ def model(official_checkpoint):
     return net
 
 
-def close(ours, reference, atol: float) -> None:
+def assert_close(ours, reference, atol: float) -> None:
     ours = ours.detach().numpy().reshape(reference.shape)
     np.testing.assert_allclose(ours, reference, atol=atol, rtol=1e-4)
 
@@ -36,15 +36,15 @@ def test_template_branch_memory(model, golden) -> None:
         memory = model.template(torch.from_numpy(golden["z_backbone"]))
         table = model.neck.encoder.spatial_position_encoding(torch.zeros(1, 256, 8, 8))
     np.testing.assert_array_equal(table.numpy(), golden["z_pos_table"])
-    close(memory, golden["z_enc_memory"], 1e-4)
+    assert_close(memory, golden["z_enc_memory"], 1e-4)
 
 
 def test_search_branch_outputs(model, golden) -> None:
     with torch.inference_mode():
         memory = model.template(torch.from_numpy(golden["z_backbone"]))
         out = model.track(torch.from_numpy(golden["x_backbone"]), memory)
-    close(out["x_adjusted"], golden["x_adjusted"], 1e-4)
-    close(out["dec_out"], golden["x_dec_out"], 1e-4)
+    assert_close(out["x_adjusted"], golden["x_adjusted"], 1e-4)
+    assert_close(out["dec_out"], golden["x_dec_out"], 1e-4)
     for ours, theirs in (
         ("fc_cls_map", "x_fc_branch_cls_map"),
         ("fc_reg_map", "x_fc_branch_reg_map"),
@@ -53,15 +53,15 @@ def test_search_branch_outputs(model, golden) -> None:
         ("cls_fc", "x_cls_fc_logits"),
         ("cls_conv", "x_cls_conv_logits"),
     ):
-        close(out[ours], golden[theirs], 1e-4)
-    close(out["score"], golden["x_score_fused"], 5e-5)
+        assert_close(out[ours], golden[theirs], 1e-4)
+    assert_close(out["score"], golden["x_score_fused"], 5e-5)
     for ours, theirs in (
         ("fc_ltrb", "x_fc_ltrb"),
         ("conv_ltrb", "x_conv_ltrb"),
         ("bbox_fc", "x_bbox_fc_xyxy"),
         ("bbox_conv", "x_bbox_conv_xyxy"),
     ):
-        close(out[ours], golden[theirs], 2e-3)
+        assert_close(out[ours], golden[theirs], 2e-3)
     assert int(out["score"].argmax()) == 245  # the README's clear maximum
 
 

@@ -18,7 +18,7 @@ def model(official_checkpoint):
     return net
 
 
-def close(ours, reference, atol: float) -> None:
+def assert_close(ours, reference, atol: float) -> None:
     np.testing.assert_allclose(
         ours.detach().numpy().reshape(reference.shape), reference, atol=atol, rtol=1e-4
     )
@@ -27,7 +27,7 @@ def close(ours, reference, atol: float) -> None:
 def test_backbone_features(model, golden) -> None:
     with torch.inference_mode():
         for side in ("z", "x"):
-            close(
+            assert_close(
                 model.backbone(torch.from_numpy(golden[f"{side}_input"])),
                 golden[f"{side}_backbone"],
                 1e-4,
@@ -38,12 +38,12 @@ def test_from_images_to_score_and_boxes(model, golden) -> None:
     with torch.inference_mode():
         memory = model.template(torch.from_numpy(golden["z_input"]))
         out = model.track(torch.from_numpy(golden["x_input"]), memory)
-    close(memory, golden["z_enc_memory"], 1e-4)
-    close(out["dec_out"], golden["x_dec_out"], 1e-4)
-    close(out["cls_fc"], golden["x_cls_fc_logits"], 1e-4)
-    close(out["cls_conv"], golden["x_cls_conv_logits"], 1e-4)
-    close(out["score"], golden["x_score_fused"], 5e-5)
-    close(out["bbox_conv"], golden["x_bbox_track_xyxy"], 2e-3)
+    assert_close(memory, golden["z_enc_memory"], 1e-4)
+    assert_close(out["dec_out"], golden["x_dec_out"], 1e-4)
+    assert_close(out["cls_fc"], golden["x_cls_fc_logits"], 1e-4)
+    assert_close(out["cls_conv"], golden["x_cls_conv_logits"], 1e-4)
+    assert_close(out["score"], golden["x_score_fused"], 5e-5)
+    assert_close(out["bbox_conv"], golden["x_bbox_track_xyxy"], 2e-3)
 
 
 def test_used_parameters_equal_the_official_count() -> None:
@@ -85,7 +85,7 @@ def test_converted_once_then_saved_in_the_project_format(model, golden, tmp_path
     with torch.inference_mode():
         memory = again.template(torch.from_numpy(golden["z_input"]))
         out = again.track(torch.from_numpy(golden["x_input"]), memory)
-    close(out["score"], golden["x_score_fused"], 5e-5)
+    assert_close(out["score"], golden["x_score_fused"], 5e-5)
     torch.save({"model_state_dict": {}}, tmp_path / "official.pth")
     with pytest.raises(InputFileError, match="not a sparsett-bench/1 checkpoint"):
         again.load(tmp_path / "official.pth")
@@ -100,4 +100,4 @@ def test_cached_cross_attention_keys_and_values(model, golden) -> None:
         cached, direct = model.track(x, kv=kv), model.track(x, memory)
     assert len(kv) == 2 and kv[0][0].shape == (8, 64, 32)  # (B * heads, template tokens, d)
     assert torch.equal(cached["score"], direct["score"])
-    close(cached["score"], golden["x_score_fused"], 5e-5)
+    assert_close(cached["score"], golden["x_score_fused"], 5e-5)

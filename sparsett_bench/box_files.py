@@ -28,6 +28,10 @@ from sparsett_bench.parse_cache import cached_parse, file_stamp
 _SEPARATORS = b",\t; \r\x0b\x0c"
 _SEPARATOR_TABLE = bytes.maketrans(_SEPARATORS, b" " * len(_SEPARATORS))
 _BLANK_LINE = re.compile(rb"\n *\n")  # a literal first byte keeps the scan fast
+# After separator normalization a valid file holds only these bytes. numpy's parser also
+# treats non-ASCII and control whitespace (\xa0, \x1c-\x1f, \x85) as separators and skips
+# lines made of them, so such files must take the slow path, which rejects them.
+_PLAIN_BYTES = bytes(range(0x20, 0x7F)) + b"\n"
 
 
 def read_box_file(path: str | Path, columns: int = 4) -> np.ndarray:
@@ -72,6 +76,7 @@ def parse_box_text(data: bytes, source: str | Path, columns: int = 4) -> np.ndar
         normalized.lstrip(b" ").startswith(b"\n")
         or b"\n\n" in normalized
         or (b"\n " in normalized and _BLANK_LINE.search(normalized))
+        or normalized.translate(None, _PLAIN_BYTES)
     ):
         _raise_first_bad_line(normalized, source, columns)
     try:
@@ -96,6 +101,8 @@ def _raise_first_bad_line(normalized: bytes, source: str | Path, columns: int) -
             )
         for token in tokens:
             try:
+                if b"_" in token:  # float() accepts "1_000", numpy's parser does not
+                    raise ValueError
                 float(token.decode("ascii"))
             except (ValueError, UnicodeDecodeError):
                 shown = token.decode("ascii", errors="replace")[:40]
@@ -107,7 +114,9 @@ def parse_json_boxes(data: bytes, source: str | Path, columns: int = 4) -> np.nd
     """Parse ``{"res": [[x, y, w, h], ...]}``; ``null`` entries become NaN."""
     try:
         document = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        # ValueError: JSONDecodeError, and also an integer over Python's 4300-digit limit;
+        # RecursionError: nesting deeper than the decoder's recursion limit.
         line = getattr(exc, "lineno", None)
         raise InputFileError(source, f"invalid JSON: {exc}", line) from None
     rows = document.get("res") if isinstance(document, dict) else None
@@ -121,7 +130,12 @@ def parse_json_boxes(data: bytes, source: str | Path, columns: int = 4) -> np.nd
             if value is None:
                 out[index, col] = math.nan
             elif isinstance(value, (int, float)) and not isinstance(value, bool):
-                out[index, col] = value
+                try:
+                    out[index, col] = value
+                except OverflowError:  # an integer literal beyond float64's range
+                    raise InputFileError(
+                        source, f"res[{index}][{col}]: number out of the float64 range"
+                    ) from None
             else:
                 raise InputFileError(source, f"res[{index}][{col}]: not a number: {value!r}")
     return out

@@ -4,8 +4,9 @@ The same OTB target is ``Jogging-1`` (pysot), ``Jogging_1`` (pytracking), ``jogg
 MATLAB), ``Jogging.1`` (got10k) or ``Jogging1`` (TC128); pytracking prefixes UAV123 tracks with
 ``uav_``. Names are compared, in order of preference: exactly; ignoring case; with ``-``, ``_``,
 ``.`` and spaces unified; with a known dataset prefix removed; and finally with separators
-dropped, only where that loose form is unique among the expected names (UAV123 has both
-``car1_1`` and ``car11``, which must never match each other).
+dropped, only where that loose form is unique among the expected names. A separator between
+two digits is never dropped: UAV123 has both ``car1_1`` and ``car11``, which must not match
+each other even when only one of them is expected (a partial download or a subset).
 """
 
 from __future__ import annotations
@@ -22,8 +23,12 @@ def unified(name: str) -> str:
     return _SEPARATORS.sub("-", name.strip().lower())
 
 
+_DROPPABLE = re.compile(r"(?<!\d)-|-(?!\d)")  # any separator not between two digits
+
+
 def _loose(name: str) -> str:
-    return _SEPARATORS.sub("", name.strip().lower())
+    """``Jogging-1`` -> ``jogging1``, but ``car1_1`` -> ``car1-1`` (never ``car11``)."""
+    return _DROPPABLE.sub("", unified(name))
 
 
 class NameMatcher:

@@ -35,6 +35,7 @@ from sparsett_bench.parse_cache import cached_parse, file_stamp
 _RUN_FILE = re.compile(r"^(?P<seq>.+)_(?P<run>\d{3})\.txt$")
 _RUN_FOLDER = re.compile(r"^(?P<param>.+)_(?P<run>\d{3})$")
 TIME_SUFFIX = "_time.txt"
+_RESULT_SUFFIXES = (".txt", ".json")  # other files (plots, configs) are ignored
 
 
 @dataclass
@@ -70,12 +71,16 @@ class _Tree:
                 raise InputFileError(location, "expected a results folder or a zip of results")
             self._zip = zipfile.ZipFile(location)
             for info in self._zip.infolist():
-                if not info.is_dir() and "__MACOSX" not in info.filename:
+                if (
+                    not info.is_dir()
+                    and "__MACOSX" not in info.filename
+                    and PurePosixPath(info.filename).suffix.lower() in _RESULT_SUFFIXES
+                ):
                     self.files[info.filename] = info
         else:
             self._zip = None
             for path in location.rglob("*"):
-                if path.is_file() and path.suffix.lower() in (".txt", ".json"):
+                if path.is_file() and path.suffix.lower() in _RESULT_SUFFIXES:
                     self.files[path.relative_to(location).as_posix()] = path
 
     def read(self, key: str) -> bytes:

@@ -6,10 +6,16 @@ sequence folders at its root. TrackingNet: flat ``<seq>.txt`` files at the zip r
 sub-folder makes the server fail). Numbers are written as shortest round-trip reprs, so a
 submission read back and re-packed is byte-identical.
 
-Validation lists every problem at once (missing sequences, runs of the wrong length,
-non-finite values, negative sizes) and nothing is written when there is one. The folder is
-built under a temporary name and renamed into place, and the zip is written atomically, so an
-interrupted pack never leaves a submission that looks complete.
+Validation lists every problem at once (missing sequences, no boxes, runs of different or
+wrong lengths, not 4 columns, non-finite values, negative sizes, per-frame times that do not
+match the boxes) and nothing is written when there is one. The folder is built under a
+temporary name and renamed into place (replacing any previous ``out_dir`` whole), and the zip
+is written atomically, so an interrupted pack never leaves a submission that looks complete.
+``out_dir`` may not be the results folder being packed or one that contains it, since the swap
+would delete it.
+
+Times are one value per line (pytracking's packer); a GOT-10k ``_time.txt`` with one column
+per run is read by `load_tracker_results` as its first column only, so it is re-packed as one.
 """
 
 from __future__ import annotations
@@ -43,11 +49,20 @@ def validate(
             continue
         lengths = {len(run) for run in found.runs}
         expected = (frame_counts or {}).get(name)
-        if len(lengths) > 1:
+        if not found.runs or lengths == {0}:
+            problems.append(f"{name}: no boxes")
+        elif len(lengths) > 1:
             problems.append(f"{name}: runs of different lengths {sorted(lengths)}")
         elif expected is not None and lengths != {expected}:
             problems.append(f"{name}: {lengths.pop()} boxes for {expected} frames")
+        if found.times is not None and found.runs:
+            times = np.asarray(found.times, dtype=np.float64)
+            if times.shape != (len(found.runs[0]),):
+                problems.append(f"{name}: {times.size} times for {len(found.runs[0])} boxes")
+            elif not np.isfinite(times).all():
+                problems.append(f"{name}: non-finite time")
         for index, run in enumerate(found.runs, start=1):
+            run = np.asarray(run, dtype=np.float64)
             if run.ndim != 2 or run.shape[1] != 4:
                 problems.append(f"{name} run {index}: expected 4 columns")
             elif not np.isfinite(run).all():
@@ -69,8 +84,13 @@ def write_got10k_submission(
     frame_counts: dict[str, int] | None = None,
     zip_path: Path | None = None,
 ) -> Path:
-    """Validate, then write the GOT-10k folder (and zip); returns ``out_dir``."""
+    """Validate, then write the GOT-10k folder (and zip); returns ``out_dir``.
+
+    Runs become ``_001``, ``_002``, ... in the order of ``results.sequences[seq].runs``; only
+    ``sequence_names`` are written (other sequences in ``results`` are left out).
+    """
     validate(results, sequence_names, frame_counts)
+    _check_out_dir(results, out_dir)
     files = {}
     for name in sequence_names:
         found = results.sequences[name]
@@ -88,13 +108,30 @@ def write_trackingnet_submission(
     frame_counts: dict[str, int] | None = None,
     zip_path: Path | None = None,
 ) -> Path:
-    """Validate, then write the flat TrackingNet folder (and zip); returns ``out_dir``."""
+    """Validate, then write the flat TrackingNet folder (and zip); returns ``out_dir``.
+
+    One run per sequence; times are not part of a TrackingNet submission and are left out.
+    """
     validate(results, sequence_names, frame_counts)
+    _check_out_dir(results, out_dir)
     many = [n for n in sequence_names if len(results.sequences[n].runs) > 1]
     if many:
         raise SubmissionError(f"TrackingNet takes one run per sequence: {', '.join(many[:5])}")
     files = {f"{name}.txt": format_rows(results.sequences[name].boxes) for name in sequence_names}
     return _publish(files, out_dir, zip_path)
+
+
+def _check_out_dir(results: TrackerResults, out_dir: Path) -> None:
+    """Refuse an ``out_dir`` whose replacement would delete the results being packed."""
+    source = Path(results.location)
+    if not source.exists():
+        return
+    source, target = source.resolve(), Path(out_dir).resolve()
+    if source == target or target in source.parents:
+        raise SubmissionError(
+            f"{out_dir}: the submission folder would replace the results it is made from "
+            f"({results.location}); choose another folder"
+        )
 
 
 def _publish(files: dict[str, bytes], out_dir: Path, zip_path: Path | None) -> Path:

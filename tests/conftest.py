@@ -15,3 +15,11 @@ def shared_path(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"real reference data not available: {path} (see ../shared/data/README.md)")
     return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_parse_cache(tmp_path_factory: pytest.TempPathFactory):
+    """Keep the tests' parse cache out of the user's ~/.cache (subprocesses inherit it too)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SPARSETT_CACHE_DIR", str(tmp_path_factory.mktemp("parse-cache")))
+        yield

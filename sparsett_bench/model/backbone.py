@@ -4,6 +4,9 @@ the official SparseTT uses.
 Differences from timm's block, reproduced here: the token grid is padded to a multiple of the
 window *before* the cyclic shift (timm shifts first, then pads), the shift is undone on the
 padded grid before cropping, and padded tokens are not masked (only the shift mask applies).
+PatchMerging concatenates each 2x2 cell in mmdet's ``nn.Unfold`` channel order (``4c + 2dy +
+dx``, not timm's ``(2dx + dy)C + c``), so official weights load unpermuted and every sum runs in
+the official order: with one thread the features are bit-identical to the official ones.
 Input images are zero-padded bottom/right to a multiple of 4 (127 -> 8x8, 289 -> 19x19 maps).
 The stage output goes through ``norm2`` (LayerNorm 384), as the official backbone's.
 """
@@ -37,6 +40,16 @@ def _pad_then_shift_attention(self, x: torch.Tensor) -> torch.Tensor:
     return out[:, :height, :width, :].contiguous()
 
 
+def _unfold_order_merging(self, x: torch.Tensor) -> torch.Tensor:
+    """mmdet ``PatchMerging`` for a timm one: ``(B, H, W, C)`` -> ``(B, H/2, W/2, 2C)``."""
+    batch, height, width, channels = x.shape
+    x = nn.functional.pad(x, (0, 0, 0, width % 2, 0, height % 2))
+    _, height, width, _ = x.shape
+    x = x.reshape(batch, height // 2, 2, width // 2, 2, channels)
+    x = x.permute(0, 1, 3, 5, 2, 4).flatten(3)  # (c, dy, dx): nn.Unfold's order
+    return self.reduction(self.norm(x))
+
+
 class SwinBackbone(nn.Module):
     """timm Swin features at ``stage`` (NCHW), followed by ``norm2``."""
 
@@ -50,7 +63,7 @@ class SwinBackbone(nn.Module):
         super().__init__()
         import timm
         from timm.layers import PatchEmbed
-        from timm.models.swin_transformer import SwinTransformerBlock
+        from timm.models.swin_transformer import PatchMerging, SwinTransformerBlock
 
         self.timm_name = name
         self.timm_kwargs = {
@@ -69,6 +82,8 @@ class SwinBackbone(nn.Module):
         for module in self.net.modules():
             if isinstance(module, SwinTransformerBlock):
                 module._attn = types.MethodType(_pad_then_shift_attention, module)
+            elif isinstance(module, PatchMerging):
+                module.forward = types.MethodType(_unfold_order_merging, module)
         channels = self.net.feature_info.channels()[-1]
         self.norm2 = nn.LayerNorm(channels)
 

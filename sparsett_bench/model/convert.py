@@ -3,10 +3,11 @@
 Backbone keys move from mmdet's layout (``basemodel.net.stages.{s}.blocks.{b}.attn.w_msa.qkv``,
 ``ffn.layers.0.0`` = fc1, PatchMerging in ``stages.{s}.downsample``) to timm's
 (``layers_{s}.blocks.{b}.attn.qkv``, ``mlp.fc1``, merging at the start of the *next* stage).
-mmdet's PatchMerging concatenates the 2x2 cell with ``nn.Unfold`` (channel ``4c + 2dy + dx``);
-timm concatenates ``[x(0,0), x(1,0), x(0,1), x(1,1)]`` (channel ``(2dx + dy)C + c``): the
-reduction's input columns and the norm's weights are permuted accordingly. Keys of the unused
-stage 4 and its merging are dropped; everything after the backbone keeps its official name.
+The backbone merges patches in mmdet's ``nn.Unfold`` channel order (``4c + 2dy + dx``), so
+official merging weights load as they are; ImageNet Swin checkpoints (Microsoft's and timm's
+``[x(0,0), x(1,0), x(0,1), x(1,1)]`` order, channel ``(2dx + dy)C + c``) are permuted with
+`unfold_order`. Keys of the unused stage 4 and its merging are dropped; everything after the
+backbone keeps its official name.
 """
 
 from __future__ import annotations
@@ -28,20 +29,19 @@ _BLOCK_PARTS = {
 }
 
 
-def merge_permutation(channels: int) -> torch.Tensor:
-    """``timm_column -> mmdet_column`` for a PatchMerging over ``channels`` input channels."""
-    order = torch.empty(4 * channels, dtype=torch.long)
-    for dx in (0, 1):
-        for dy in (0, 1):
-            for c in range(channels):
-                order[(2 * dx + dy) * channels + c] = 4 * c + 2 * dy + dx
-    return order
+def unfold_order(channels: int) -> torch.Tensor:
+    """For each merged channel in mmdet's unfold order, its index in timm/Microsoft's order:
+    ``weight[..., unfold_order(C)]`` turns a timm-layout merging weight into this backbone's."""
+    c = torch.arange(channels).view(channels, 1, 1)
+    dy = torch.arange(2).view(1, 2, 1)
+    dx = torch.arange(2).view(1, 1, 2)
+    return ((2 * dx + dy) * channels + c).flatten()
 
 
 def official_to_project(
     state: dict[str, torch.Tensor], last_stage: int = 2
 ) -> dict[str, torch.Tensor]:
-    """Rename (and permute) an official state dict for `SparseTT`; unused keys are dropped."""
+    """Rename an official state dict's keys for `SparseTT`; unused keys are dropped."""
     out: dict[str, torch.Tensor] = {}
     for key, value in state.items():
         if not key.startswith("basemodel."):
@@ -71,8 +71,5 @@ def official_to_project(
             stage = int(match[1])
             if stage + 1 > last_stage:
                 continue
-            channels = value.shape[-1] // 4
-            order = merge_permutation(channels)
-            target = f"backbone.net.layers_{stage + 1}.downsample.{match[2]}.{match[3]}"
-            out[target] = value[..., order]
+            out[f"backbone.net.layers_{stage + 1}.downsample.{match[2]}.{match[3]}"] = value
     return out

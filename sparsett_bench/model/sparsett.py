@@ -16,7 +16,7 @@ from torch import nn
 
 from sparsett_bench.errors import InputFileError
 from sparsett_bench.model.backbone import SwinBackbone
-from sparsett_bench.model.convert import official_to_project
+from sparsett_bench.model.convert import official_to_project, unfold_order
 from sparsett_bench.model.neck_head import NeckHead
 
 CHECKPOINT_FORMAT = "sparsett-bench/1"
@@ -85,6 +85,8 @@ class SparseTT(nn.Module):
         for key, value in converted.items():
             ours = key.replace("layers.", "layers_", 1)
             if ours in own and not ours.endswith("relative_position_index"):
+                if ".downsample." in ours:  # timm channel order -> the backbone's unfold order
+                    value = value[..., unfold_order(value.shape[-1] // 4)]
                 mapped[ours] = value
         wanted = {k for k in own if not k.endswith("relative_position_index")}
         missing = sorted(wanted - set(mapped))

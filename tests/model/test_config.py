@@ -34,20 +34,23 @@ def test_unknown_model_is_a_clear_error() -> None:
 @pytest.mark.parametrize("layout", ["timm", "microsoft"])
 def test_imagenet_swin_weights_load_into_the_backbone(tmp_path, layout: str) -> None:
     """A full Swin's weights, saved as timm or as Microsoft's release (PatchMerging at the end
-    of the previous stage, ``head.weight``), end up unchanged in the cut backbone."""
+    of the previous stage, ``head.weight``), end up in the cut backbone (merging weights in
+    its unfold channel order), which then computes timm's own stage-3 features."""
     import re
 
     import timm
 
     from sparsett_bench.model.config import build_model
+    from sparsett_bench.model.convert import unfold_order
 
+    torch.manual_seed(0)
     full = timm.create_model(
         "swin_tiny_patch4_window7_224",
         pretrained=False,
         embed_dim=32,
         depths=(1, 1, 1, 1),
         num_heads=(1, 2, 4, 8),
-    )
+    ).eval()
     state = full.state_dict()
     if layout == "microsoft":
         state = {
@@ -57,9 +60,17 @@ def test_imagenet_swin_weights_load_into_the_backbone(tmp_path, layout: str) -> 
             for k, v in state.items()
         }
     torch.save({"model": state}, tmp_path / "swin.pth")
-    model = build_model("sparsett-tiny")
+    model = build_model("sparsett-tiny").eval()
     model.load_imagenet_backbone(tmp_path / "swin.pth")
     reference = full.state_dict()
     for key, value in model.backbone.net.state_dict().items():
         if not key.endswith("relative_position_index"):
-            assert torch.equal(value, reference[key.replace("layers_", "layers.", 1)]), key
+            expected = reference[key.replace("layers_", "layers.", 1)]
+            if ".downsample." in key:
+                expected = expected[..., unfold_order(expected.shape[-1] // 4)]
+            assert torch.equal(value, expected), key
+    image = torch.randn(1, 3, 224, 224)  # 56/28/14 tokens: no window padding, timm == mmdet
+    with torch.no_grad():
+        ours = model.backbone.net(image)[-1]
+        theirs = full.layers[2](full.layers[1](full.layers[0](full.patch_embed(image))))
+    torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-5)

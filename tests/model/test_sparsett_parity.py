@@ -46,6 +46,28 @@ def test_from_images_to_score_and_boxes(model, golden) -> None:
     assert_close(out["bbox_conv"], golden["x_bbox_track_xyxy"], 2e-3)
 
 
+def test_one_thread_is_bit_identical_to_the_official_forward(model, golden) -> None:
+    """The goldens ran with one thread; with one thread every float32 sum runs in the same
+    order as the official code, so the features, memory, score and boxes are equal."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with torch.inference_mode():
+            features = model.backbone(torch.from_numpy(golden["x_input"]))
+            memory = model.template(torch.from_numpy(golden["z_input"]))
+            out = model.track(torch.from_numpy(golden["x_input"]), memory)
+    finally:
+        torch.set_num_threads(threads)
+    for ours, name in (
+        (features, "x_backbone"),
+        (memory, "z_enc_memory"),
+        (out["dec_out"], "x_dec_out"),
+        (out["score"], "x_score_fused"),
+        (out["bbox_conv"], "x_bbox_track_xyxy"),
+    ):
+        np.testing.assert_array_equal(ours.numpy().reshape(golden[name].shape), golden[name])
+
+
 def test_used_parameters_equal_the_official_count() -> None:
     from sparsett_bench.model.sparsett import SparseTT
 

@@ -1,0 +1,1 @@
+"""Trackers and the machinery that runs them over benchmarks."""

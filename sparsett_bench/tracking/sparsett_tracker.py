@@ -1,0 +1,103 @@
+"""The SparseTT tracker: the official SiamFC++-style pipeline around a `SparseTT` model.
+
+``init`` crops the 127 template around the given box (context 0.5, first-frame mean colour as
+padding), runs the template branch once and keeps its result; every ``update`` crops the 289
+search region around the previous state, runs the search branch, and post-processes the fused
+19x19 score map (`postprocess`). Frame 1's output is the given box itself, as in the official
+testers. The last update's intermediate values are kept in ``last`` for diagnostics.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from sparsett_bench.tracking import crop, postprocess
+from sparsett_bench.tracking.postprocess import TrackerParams
+
+
+@dataclass
+class SearchRecord:
+    """One update's intermediate values (what the official goldens record per frame)."""
+
+    prior_pos: np.ndarray
+    prior_sz: np.ndarray
+    scale_x: float
+    search_side: int
+    patch: np.ndarray
+    score: np.ndarray
+    box_xyxy: np.ndarray
+    step: postprocess.Step
+
+
+class SparseTTTracker:
+    """Implements `sparsett_bench.tracking.base.Tracker` for a loaded, eval-mode model."""
+
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        params: TrackerParams,
+        *,
+        name: str = "sparsett",
+        z_size: int = 127,
+        x_size: int = 289,
+        score_size: int = 19,
+        context_amount: float = 0.5,
+        device: str | torch.device = "cpu",
+    ) -> None:
+        self.name = name
+        self.model = model.eval()
+        self.params = params
+        self.z_size, self.x_size, self.context_amount = z_size, x_size, context_amount
+        self.device = torch.device(device)
+        self.window = postprocess.cosine_window(score_size)
+        self.last: SearchRecord | None = None
+        self._kv: list[tuple[torch.Tensor, torch.Tensor]] | None = None
+
+    def init(self, image: np.ndarray, box: np.ndarray) -> None:
+        x, y, w, h = np.asarray(box, dtype=np.float32)[:4]
+        # xywh -> cxywh in float32, as the official tracker stores its first state.
+        self.pos = np.array([x + (w - 1) / 2, y + (h - 1) / 2], dtype=np.float32)
+        self.sz = np.array([w, h], dtype=np.float32)
+        self.image_wh = (int(image.shape[1]), int(image.shape[0]))
+        self.border = crop.border_colour(image)
+        scale = crop.crop_scale(self.sz, self.context_amount, self.z_size)
+        side = crop.crop_side(scale, self.z_size)
+        patch = crop.crop_patch(image, self.pos, side, self.z_size, self.border)
+        with torch.inference_mode():
+            memory = self.model.template(self._tensor(patch))
+            self._kv = self.model.template_cache(memory)
+        self.last = None
+
+    def set_state(self, pos: np.ndarray, sz: np.ndarray) -> None:
+        """Replace the prior centre and size (as the official ``update(image, state)``)."""
+        self.pos, self.sz = np.asarray(pos), np.asarray(sz)
+
+    def update(self, image: np.ndarray) -> np.ndarray:
+        if self._kv is None:
+            raise RuntimeError("SparseTTTracker.update before init")
+        scale_x = crop.crop_scale(self.sz, self.context_amount, self.z_size)
+        side = crop.crop_side(scale_x, self.x_size)
+        patch = crop.crop_patch(image, self.pos, side, self.x_size, self.border)
+        with torch.inference_mode():
+            out = self.model.track(self._tensor(patch), kv=self._kv)
+        score = out["score"][0, :, 0].float().cpu().numpy()
+        box_xyxy = out["bbox_conv"][0].float().cpu().numpy()
+        box_cxywh = postprocess.xyxy_to_cxywh(box_xyxy)
+        best, pscore, penalty = postprocess.penalised_scores(
+            score, box_cxywh, self.sz, scale_x, self.window, self.params
+        )
+        pos, sz, lr = postprocess.next_state(
+            best, score, box_cxywh, penalty, self.pos, self.sz, scale_x, self.x_size, self.params
+        )
+        self.last = SearchRecord(
+            self.pos, self.sz, scale_x, side, patch, score, box_xyxy,
+            postprocess.Step(best, pscore, penalty, lr, pos, sz),
+        )  # fmt: skip
+        self.pos, self.sz = postprocess.restrict(pos, sz, self.image_wh, self.params)
+        return postprocess.cxywh_to_xywh(self.pos, self.sz)
+
+    def _tensor(self, patch: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(crop.normalise(patch)).to(self.device)

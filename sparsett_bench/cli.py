@@ -137,6 +137,10 @@ def report(
         ),
     ] = None,
     explain: Annotated[bool, typer.Option(help="Print the protocol's rules.")] = False,
+    sequences: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated sequences to score [default: the whole split]."),
+    ] = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Print only errors and the regression verdict.")
     ] = False,
@@ -151,7 +155,9 @@ def report(
 
         key = canonical_name(dataset)
         results_dir = results or Path("results") / key
-        rep = build_report(key, results_dir, _csv(trackers), root, split, protocol, strict)
+        rep = build_report(
+            key, results_dir, _csv(trackers), root, split, protocol, strict, _csv(sequences)
+        )
         if not quiet:
             _print_report(rep, attributes, explain)
         out_dir = out or Path("results") / REPORT_FOLDER / key
@@ -480,10 +486,109 @@ def train() -> None:
     _not_yet("train", 6)
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def run() -> None:
-    """Run a tracker over a whole benchmark, resumably, and write its results."""
-    _not_yet("run", 5)
+@app.command()
+def run(
+    dataset: Annotated[
+        str,
+        typer.Option(
+            "--dataset", "-d", help="otb2015, uav123, lasot, got10k, trackingnet or synthetic."
+        ),
+    ],
+    split: Annotated[
+        str | None, typer.Option(help="Split to track [default: test; val for GOT-10k].")
+    ] = None,
+    root: Annotated[
+        Path | None, typer.Option(help="Dataset root [default: datasets.toml].")
+    ] = None,
+    results: Annotated[
+        Path | None,
+        typer.Option(help="Results folder; <tracker>/ goes inside [default: results/<dataset>]."),
+    ] = None,
+    model: Annotated[
+        str, typer.Option(help="SparseTT configuration (models/<name>.toml).")
+    ] = "sparsett-swin-t",
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(help="Weights: a sparsett-bench checkpoint or an official SparseTT one."),
+    ] = None,
+    tracker: Annotated[
+        str | None,
+        typer.Option(
+            help="Results name, or an OpenCV baseline (opencv-csrt, opencv-kcf, opencv-mil, "
+            "opencv-medianflow, opencv-tld, opencv-boosting) [default: the model's name]."
+        ),
+    ] = None,
+    sequences: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated sequences to track [default: the whole split]."),
+    ] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Processes tracking in parallel.")] = 1,
+    threads: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Threads per process (results never depend on --workers; they can on this)."
+        ),
+    ] = 1,
+    device: Annotated[str, typer.Option(help="cpu, cuda, cuda:N or cuda:N,M,...")] = "cpu",
+    test_lr: Annotated[
+        float | None, typer.Option(help="Override the size update rate [default: config].")
+    ] = None,
+    window_influence: Annotated[
+        float | None, typer.Option(help="Override the cosine window weight [default: config].")
+    ] = None,
+    penalty_k: Annotated[
+        float | None, typer.Option(help="Override the scale/ratio penalty [default: config].")
+    ] = None,
+    report_at_end: Annotated[
+        bool, typer.Option("--report/--no-report", help="Print the report table at the end.")
+    ] = True,
+) -> None:
+    """Run a tracker over a benchmark split: resumable, parallel, timed; then report it.
+
+    Finished sequences are skipped, so an interrupted run continues where it stopped; under
+    torchrun each rank takes its share of the sequences.
+    """
+    from sparsett_bench.datasets.registry import canonical_name
+    from sparsett_bench.tracking.benchmark_run import run_benchmark
+    from sparsett_bench.tracking.factory import TrackerSpec, is_opencv, tracker_params
+
+    try:
+        key = canonical_name(dataset)
+        if tracker is not None and is_opencv(tracker):
+            spec = TrackerSpec(name=tracker, kind=tracker)
+        else:
+            overrides = {
+                "test_lr": test_lr, "window_influence": window_influence, "penalty_k": penalty_k
+            }  # fmt: skip
+            spec = TrackerSpec(
+                name=tracker or model,
+                kind=model,
+                checkpoint=str(checkpoint.resolve()) if checkpoint else None,
+                params=tracker_params(model, key, overrides),
+            )
+        summary = run_benchmark(
+            key, spec, split=split, root=root, results=results, names=_csv(sequences),
+            workers=workers, threads=threads, device=device, console=console,
+        )  # fmt: skip
+        speed = summary.record.get("speed", {})
+        console.print(
+            f"{spec.name}: {len(summary.tracked)} sequences tracked, "
+            f"{len(summary.skipped)} already done; results in {summary.tracker_dir}"
+            + (f"; {speed['fps']:.1f} FPS over {speed['frames']} frames" if speed else ""),
+            highlight=False,
+        )
+        if summary.submission is not None:
+            console.print(f"submission written: {summary.submission} (and .zip)")
+        elif report_at_end and summary.complete:
+            from sparsett_bench.evaluation.report import build_report
+
+            rep = build_report(
+                key, summary.tracker_dir.parent, [spec.name], root, summary.split,
+                names=_csv(sequences),
+            )  # fmt: skip
+            _print_report(rep, attributes=False, explain=False)
+    except SparsettError as exc:
+        _fail(exc)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -106,12 +106,14 @@ def build_report(
     split: str | None = None,
     toolkit: str | None = None,
     strict: bool = True,
+    names: list[str] | None = None,
 ) -> Report:
-    """Evaluate ``trackers`` (default: every tracker found) under ``dataset``'s protocol."""
+    """Evaluate ``trackers`` (default: every tracker found) under ``dataset``'s protocol, on
+    the sequences ``names`` (any spelling) or on the whole split."""
     key = canonical_name(dataset)
     split = split or DEFAULT_SPLIT.get(key, "test")
     protocol = get_protocol(key, toolkit)
-    sequences = snapshots.annotations(key, root, split)
+    sequences = snapshots.annotations(key, root, split, names)
     if not any(len(s) > 1 for s in sequences):
         raise SparsettError(
             f"{dataset} {split}: the annotations hold only the first box (the test ground truth "

@@ -36,6 +36,7 @@ _RUN_FILE = re.compile(r"^(?P<seq>.+)_(?P<run>\d{3})\.txt$")
 _RUN_FOLDER = re.compile(r"^(?P<param>.+)_(?P<run>\d{3})$")
 TIME_SUFFIX = "_time.txt"
 _RESULT_SUFFIXES = (".txt", ".json")  # other files (plots, configs) are ignored
+RUN_RECORD = "run.json"  # what `sparsett-bench run` records beside its results; not a sequence
 
 
 @dataclass
@@ -80,7 +81,11 @@ class _Tree:
         else:
             self._zip = None
             for path in location.rglob("*"):
-                if path.is_file() and path.suffix.lower() in _RESULT_SUFFIXES:
+                if (
+                    path.is_file()
+                    and path.suffix.lower() in _RESULT_SUFFIXES
+                    and path.name != RUN_RECORD
+                ):
                     self.files[path.relative_to(location).as_posix()] = path
 
     def read(self, key: str) -> bytes:

@@ -25,13 +25,16 @@ from sparsett_bench.evaluation.results_io import (
 from sparsett_bench.parse_cache import cached_tree
 
 
-def annotations(dataset: str, root: Path | None, split: str) -> list[Sequence]:
+def annotations(
+    dataset: str, root: Path | None, split: str, names: list[str] | None = None
+) -> list[Sequence]:
+    """The split's sequences (only ``names``, when given), through the folder snapshot cache."""
     root = Path(root) if root is not None else dataset_info(dataset).root
     return cached_tree(
         "annotations",
         root,
-        f"{dataset}:{split}",
-        lambda: load_sequences(dataset, root, split),
+        f"{dataset}:{split}" + (":" + ",".join(names) if names else ""),
+        lambda: load_sequences(dataset, root, split, names),
         _encode_sequences,
         _decode_sequences,
     )

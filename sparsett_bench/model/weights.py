@@ -1,0 +1,35 @@
+"""Loading weights into a `SparseTT`: this project's checkpoints and official ones, by content.
+
+An official checkpoint (``{"model_state_dict": ...}`` in mmdet key layout) is converted on the
+fly; `load_weights` tells the two apart from the file itself, so ``--checkpoint`` takes either.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sparsett_bench.errors import InputFileError
+from sparsett_bench.model.sparsett import CHECKPOINT_FORMAT, SparseTT, read_checkpoint
+
+
+def checkpoint_kind(path: str | Path) -> str:
+    """``"project"`` or ``"official"``; anything else is an `InputFileError` naming the file."""
+    loaded = read_checkpoint(path)
+    if isinstance(loaded, dict) and loaded.get("format") == CHECKPOINT_FORMAT:
+        return "project"
+    state = loaded.get("model_state_dict", loaded) if isinstance(loaded, dict) else None
+    if isinstance(state, dict) and any(str(k).startswith("basemodel.") for k in state):
+        return "official"
+    raise InputFileError(
+        path, f"neither a {CHECKPOINT_FORMAT} checkpoint nor an official SparseTT one"
+    )
+
+
+def load_weights(model: SparseTT, path: str | Path) -> str:
+    """Load ``path`` (either format, strictly); returns its kind."""
+    kind = checkpoint_kind(path)
+    if kind == "project":
+        model.load(path)
+    else:
+        model.load_official(path)
+    return kind

@@ -1,0 +1,147 @@
+"""`sparsett-bench run`: the whole job behind the command, apart from argument parsing.
+
+Loads the split, skips finished sequences, shards under torchrun, tracks the rest (with rich
+progress), records ``run.json``, writes the evaluation-server submission for GOT-10k test and
+TrackingNet test, and returns what the CLI prints.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from sparsett_bench.datasets.loaders import DEFAULT_SPLIT, load_sequences
+from sparsett_bench.datasets.registry import canonical_name
+from sparsett_bench.errors import SparsettError
+from sparsett_bench.tracking import runner
+from sparsett_bench.tracking.factory import TrackerSpec
+
+SERVER_SCORED = {("got10k", "test"), ("trackingnet", "test")}
+
+
+@dataclass
+class RunSummary:
+    dataset: str
+    split: str
+    tracker_dir: Path
+    sequences: list[str]
+    tracked: list[runner.Outcome] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    complete: bool = False
+    submission: Path | None = None
+    record: dict = field(default_factory=dict)
+
+
+def parse_devices(device: str) -> list[str]:
+    """``cpu``, ``cuda``, ``cuda:1`` or ``cuda:0,1`` -> the list of torch devices."""
+    device = device.strip()
+    if device == "cpu":
+        return ["cpu"]
+    if device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise SparsettError(f"--device {device}: PyTorch sees no CUDA device here")
+        if device == "cuda":
+            return ["cuda:0"]
+        ids = device.split(":", 1)[1].split(",")
+        if not all(i.strip().isdigit() for i in ids):
+            raise SparsettError(f"--device {device}: expected cuda:N or cuda:N,M,...")
+        return [f"cuda:{int(i)}" for i in ids]
+    raise SparsettError(f"--device {device}: expected cpu, cuda, cuda:N or cuda:N,M,...")
+
+
+def run_benchmark(
+    dataset: str,
+    spec: TrackerSpec,
+    *,
+    split: str | None = None,
+    root: Path | None = None,
+    results: Path | None = None,
+    names: list[str] | None = None,
+    workers: int = 1,
+    threads: int = 1,
+    device: str = "cpu",
+    console: Console | None = None,
+) -> RunSummary:
+    key = canonical_name(dataset)
+    split = split or DEFAULT_SPLIT.get(key, "test")
+    devices = parse_devices(device)
+    rank, world_size = runner.torchrun_rank()
+    if world_size > 1 and devices[0].startswith("cuda"):
+        import os
+
+        devices = [devices[int(os.environ.get("LOCAL_RANK", rank)) % len(devices)]]
+    sequences = load_sequences(key, root, split, names)
+    tracker_dir = (results or Path("results") / key) / spec.name
+    runner.check_configuration(tracker_dir, spec)
+    jobs = runner.shard(runner.jobs_for(sequences), rank, world_size)
+    summary = RunSummary(key, split, tracker_dir, [s.name for s in sequences])
+    todo = [job for job in jobs if not runner.is_done(tracker_dir, job)]
+    summary.skipped = [job.name for job in jobs if job not in todo]
+    workers = max(1, workers if devices[0] == "cpu" else max(workers, len(devices)))
+    if todo:
+        summary.tracked = _track_with_progress(
+            spec, todo, tracker_dir, workers, devices, threads, console
+        )
+    summary.record = runner.write_run_record(
+        tracker_dir, spec, key, split, ",".join(devices), threads
+    )
+    all_jobs = runner.jobs_for(sequences)
+    summary.complete = all(runner.is_done(tracker_dir, job) for job in all_jobs)
+    if summary.complete and (key, split) in SERVER_SCORED:
+        summary.submission = _submission(key, tracker_dir, all_jobs)
+    return summary
+
+
+def _track_with_progress(
+    spec: TrackerSpec,
+    jobs: list[runner.Job],
+    tracker_dir: Path,
+    workers: int,
+    devices: list[str],
+    threads: int,
+    console: Console | None,
+) -> list[runner.Outcome]:
+    started = time.perf_counter()
+    frames_done = 0
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("sequences  {task.fields[fps]} frames/s"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task(spec.name, total=len(jobs), fps="-")
+
+        def on_done(outcome: runner.Outcome) -> None:
+            nonlocal frames_done
+            frames_done += outcome.frames
+            wall = time.perf_counter() - started
+            progress.update(task, advance=1, fps=f"{frames_done / wall:.1f}")
+
+        return runner.run_jobs(
+            spec, jobs, tracker_dir, workers=workers, devices=devices, threads=threads,
+            on_done=on_done,
+        )  # fmt: skip
+
+
+def _submission(key: str, tracker_dir: Path, jobs: list[runner.Job]) -> Path:
+    from sparsett_bench.evaluation import submission
+    from sparsett_bench.evaluation.results_io import load_tracker_results
+
+    names = [job.name for job in jobs]
+    frames = {job.name: len(job.frames) for job in jobs}
+    found = load_tracker_results(tracker_dir, names, tracker_dir.name)
+    out_dir = tracker_dir.parent / f"{tracker_dir.name}_submission"
+    write = (
+        submission.write_got10k_submission
+        if key == "got10k"
+        else submission.write_trackingnet_submission
+    )
+    return write(found, out_dir, names, frames, out_dir.with_suffix(".zip"))

@@ -1,0 +1,90 @@
+"""Trackers by name: a SparseTT model configuration (``sparsett-swin-t``, ``sparsett-tiny``)
+with its weights, or one of OpenCV's trackers (``opencv-csrt``, ...).
+
+A tracker is described by a `TrackerSpec`, a small picklable record, so that worker processes
+can each build their own copy (`build_tracker`)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from sparsett_bench.errors import SparsettError
+from sparsett_bench.tracking.base import Tracker
+from sparsett_bench.tracking.postprocess import TrackerParams
+
+OPENCV_PREFIX = "opencv-"
+
+
+@dataclass(frozen=True)
+class TrackerSpec:
+    """Everything needed to rebuild a tracker in another process.
+
+    ``name`` is what the results folder is called; ``kind`` is a model configuration or an
+    OpenCV tracker; ``params`` are SparseTT's test-time hyperparameters (``None`` for OpenCV).
+    """
+
+    name: str
+    kind: str
+    checkpoint: str | None = None
+    params: dict | None = None
+    precision: str = "fp32"
+    extra: dict = field(default_factory=dict)
+
+    def describe(self) -> dict:
+        return asdict(self)
+
+
+def is_opencv(kind: str) -> bool:
+    return kind.startswith(OPENCV_PREFIX)
+
+
+def tracker_params(model: str, dataset: str, overrides: dict[str, float] | None = None) -> dict:
+    """The model config's ``[tracker.<dataset>]`` table (else ``[tracker.default]``), with
+    ``overrides`` (``test_lr``, ``window_influence``, ``penalty_k``) applied."""
+    from sparsett_bench.model.config import load_config
+
+    tables = load_config(model).get("tracker", {})
+    table = tables.get(dataset, tables.get("default"))
+    if table is None:
+        raise SparsettError(
+            f"model {model!r} has no [tracker.{dataset}] or [tracker.default] hyperparameters"
+        )
+    params = dict(table) | {k: v for k, v in (overrides or {}).items() if v is not None}
+    TrackerParams(**params)  # unknown or missing keys fail here, naming them
+    return params
+
+
+def build_tracker(spec: TrackerSpec, device: str = "cpu") -> Tracker:
+    """A fresh tracker for ``spec`` on ``device`` (model weights loaded, eval mode)."""
+    if is_opencv(spec.kind):
+        from sparsett_bench.tracking.opencv_baselines import create_opencv_tracker
+
+        tracker = create_opencv_tracker(spec.kind)
+        tracker.name = spec.name
+        return tracker
+    import torch
+
+    from sparsett_bench.model.config import build_model, load_config
+    from sparsett_bench.model.weights import load_weights
+    from sparsett_bench.tracking.sparsett_tracker import SparseTTTracker
+
+    if spec.checkpoint is None:
+        raise SparsettError(
+            f"{spec.kind}: no weights; give --checkpoint (a sparsett-bench checkpoint, or an "
+            "official one: sparsett-bench download --model sparsett-fulldata)"
+        )
+    model = build_model(spec.kind)
+    load_weights(model, Path(spec.checkpoint))
+    geometry = load_config(spec.kind).get("input", {})
+    model = model.to(torch.device(device)).eval()
+    return SparseTTTracker(
+        model,
+        TrackerParams(**(spec.params or {})),
+        name=spec.name,
+        z_size=geometry.get("template_size", 127),
+        x_size=geometry.get("search_size", 289),
+        score_size=load_config(spec.kind)["neck"]["x_size"],
+        context_amount=geometry.get("context_amount", 0.5),
+        device=device,
+    )

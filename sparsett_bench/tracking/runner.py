@@ -1,0 +1,273 @@
+"""Run a tracker over a benchmark split: resumable, atomic, parallel, and timed.
+
+Layout: ``<results>/<tracker>/<seq>.txt`` (one ``x,y,w,h`` row per frame) and
+``<seq>_time.txt`` (seconds per frame), plus ``run.json`` (the tracker's configuration, the
+machine, and the speed over every finished sequence).
+
+- Resume: a sequence is done when its box file exists with one row per frame. The time file
+  is written first and the box file last, each atomically (`write_sequence_result`), so a run
+  killed at any moment leaves only complete sequences behind, and a restart tracks the others.
+- Parallel: ``workers`` processes take sequences from a queue; each builds its own tracker on
+  its device (listed devices are dealt round-robin). Each process uses ``threads`` intra-op
+  threads whatever the number of workers, so results do not depend on ``workers``.
+- Sharding: under ``torchrun`` (``RANK``/``WORLD_SIZE`` set) each rank takes every
+  ``WORLD_SIZE``-th sequence of the split; resuming makes re-running a shard safe.
+- Speed: per-frame time covers ``init``/``update`` only (image decoding excluded; it runs one
+  frame ahead in a thread). ``run.json`` records frames / total time and the got10k toolkit's
+  mean of per-frame 1 / t.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from sparsett_bench.atomic import write_text_atomic
+from sparsett_bench.errors import InputFileError, SparsettError
+from sparsett_bench.evaluation.results_io import RUN_RECORD, TIME_SUFFIX, write_sequence_result
+from sparsett_bench.tracking.base import Tracker
+from sparsett_bench.tracking.factory import TrackerSpec, build_tracker
+
+
+@dataclass(frozen=True)
+class Job:
+    """One sequence to track: picklable, so that worker processes can receive it."""
+
+    name: str
+    frames: tuple[str, ...]
+    init_box: tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    name: str
+    frames: int
+    seconds: float
+
+
+def jobs_for(sequences: Iterable) -> list[Job]:
+    """`Job`s from loaded `Sequence`s (their first box must be known)."""
+    jobs = []
+    for sequence in sequences:
+        box = np.asarray(sequence.boxes[0], dtype=np.float64)
+        if not np.all(np.isfinite(box)):
+            raise SparsettError(f"{sequence.name}: the first frame has no box to start from")
+        frames = tuple(str(p) for p in sequence.frame_paths)
+        if len(frames) != len(sequence):
+            raise SparsettError(
+                f"{sequence.name}: {len(frames)} images for {len(sequence)} annotated frames"
+            )
+        jobs.append(Job(sequence.name, frames, tuple(float(v) for v in box)))
+    return jobs
+
+
+def shard(jobs: list[Job], rank: int, world_size: int) -> list[Job]:
+    """This rank's share: every ``world_size``-th job, starting at ``rank``."""
+    return jobs[rank::world_size]
+
+
+def torchrun_rank() -> tuple[int, int]:
+    """``(RANK, WORLD_SIZE)`` from the environment torchrun sets; ``(0, 1)`` otherwise."""
+    return int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
+
+
+def is_done(tracker_dir: Path, job: Job) -> bool:
+    """The box file exists with one row per frame (a shorter file is re-tracked)."""
+    path = tracker_dir / f"{job.name}.txt"
+    if not path.is_file():
+        return False
+    with path.open("rb") as handle:
+        rows = sum(1 for line in handle if line.strip())
+    return rows == len(job.frames)
+
+
+def read_image(path: str) -> np.ndarray:
+    import cv2
+
+    image = cv2.imread(path, cv2.IMREAD_COLOR)
+    if image is None:
+        raise InputFileError(path, "missing or not a readable image")
+    return image
+
+
+def track(tracker: Tracker, job: Job) -> tuple[np.ndarray, np.ndarray]:
+    """Boxes ``(N, 4)`` (frame 1's is the given box) and per-frame seconds ``(N,)``."""
+    boxes = np.empty((len(job.frames), 4))
+    times = np.empty(len(job.frames))
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        upcoming = reader.submit(read_image, job.frames[0])
+        for index in range(len(job.frames)):
+            image = upcoming.result()
+            if index + 1 < len(job.frames):
+                upcoming = reader.submit(read_image, job.frames[index + 1])
+            start = time.perf_counter()
+            if index == 0:
+                tracker.init(image, np.array(job.init_box))
+                box = np.array(job.init_box)
+            else:
+                box = tracker.update(image)
+            times[index] = time.perf_counter() - start
+            boxes[index] = box
+    return boxes, times
+
+
+def _run_job(tracker: Tracker, job: Job, tracker_dir: Path) -> Outcome:
+    boxes, times = track(tracker, job)
+    write_sequence_result(tracker_dir, job.name, boxes, times)
+    return Outcome(job.name, len(job.frames), float(times.sum()))
+
+
+_worker_tracker: Tracker | None = None
+_worker_dir: Path | None = None
+
+
+def _set_threads(threads: int) -> None:
+    """OpenCV's threads, and PyTorch's when a tracker imported it (OpenCV trackers do not)."""
+    import cv2
+
+    cv2.setNumThreads(threads)
+    if "torch" in sys.modules:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
+def _worker_init(spec: TrackerSpec, devices: list[str], threads: int, tracker_dir: str) -> None:
+    global _worker_tracker, _worker_dir
+    identity = multiprocessing.current_process()._identity  # 1, 2, ... per pool process
+    device = devices[(identity[0] - 1) % len(devices)] if identity else devices[0]
+    _worker_tracker = build_tracker(spec, device)
+    _set_threads(threads)
+    _worker_dir = Path(tracker_dir)
+
+
+def _worker_job(job: Job) -> Outcome:
+    assert _worker_tracker is not None and _worker_dir is not None
+    return _run_job(_worker_tracker, job, _worker_dir)
+
+
+def run_jobs(
+    spec: TrackerSpec,
+    jobs: list[Job],
+    tracker_dir: Path,
+    *,
+    workers: int = 1,
+    devices: list[str] | None = None,
+    threads: int = 1,
+    on_done: Callable[[Outcome], None] | None = None,
+) -> list[Outcome]:
+    """Track ``jobs`` (all of them: filter finished ones first) and write their results."""
+    devices = devices or ["cpu"]
+    tracker_dir.mkdir(parents=True, exist_ok=True)
+    outcomes = []
+    if workers <= 1 or len(jobs) <= 1:
+        tracker = build_tracker(spec, devices[0])
+        _set_threads(threads)
+        for job in jobs:
+            outcomes.append(_run_job(tracker, job, tracker_dir))
+            if on_done:
+                on_done(outcomes[-1])
+        return outcomes
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(
+        min(workers, len(jobs)),
+        initializer=_worker_init,
+        initargs=(spec, devices, threads, str(tracker_dir)),
+    ) as pool:
+        for outcome in pool.imap_unordered(_worker_job, jobs):
+            outcomes.append(outcome)
+            if on_done:
+                on_done(outcome)
+    return outcomes
+
+
+def check_configuration(tracker_dir: Path, spec: TrackerSpec) -> None:
+    """Refuse to mix results of two configurations under one tracker name."""
+    record = tracker_dir / RUN_RECORD
+    if not record.is_file():
+        return
+    try:
+        previous = json.loads(record.read_text(encoding="utf-8")).get("tracker")
+    except (OSError, ValueError) as exc:
+        raise InputFileError(record, f"unreadable run record: {exc}") from None
+    if previous is not None and previous != spec.describe():
+        changed = sorted(
+            k for k in set(previous) | set(spec.describe())
+            if previous.get(k) != spec.describe().get(k)
+        )  # fmt: skip
+        raise SparsettError(
+            f"{tracker_dir} holds results of another configuration (differs in: "
+            f"{', '.join(changed)}); choose another --tracker name or remove the folder"
+        )
+
+
+def write_run_record(
+    tracker_dir: Path, spec: TrackerSpec, dataset: str, split: str, device: str, threads: int
+) -> dict:
+    """``run.json``: configuration, environment, and speed over every timed sequence there."""
+    import cv2
+
+    all_times = [np.loadtxt(path, ndmin=1) for path in sorted(tracker_dir.glob(f"*{TIME_SUFFIX}"))]
+    speed = {}
+    if all_times:
+        flat = np.concatenate(all_times)
+        positive = flat[flat > 0]
+        speed = {
+            "frames": int(flat.size),
+            "tracking_seconds": float(flat.sum()),
+            "fps": float(flat.size / flat.sum()) if flat.sum() > 0 else None,
+            "fps_mean_per_frame": float(np.mean(1.0 / positive)) if positive.size else None,
+        }
+    record = {
+        "tracker": spec.describe(),
+        "dataset": dataset,
+        "split": split,
+        "device": device,
+        "threads": threads,
+        "precision": spec.precision,
+        "speed": speed,
+        "environment": _environment(cv2.__version__),
+    }
+    write_text_atomic(tracker_dir / RUN_RECORD, json.dumps(record, indent=1) + "\n")
+    return record
+
+
+def _environment(cv2_version: str) -> dict:
+    from sparsett_bench import __version__
+
+    environment = {
+        "sparsett_bench": __version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "opencv": cv2_version,
+        "machine": platform.machine(),
+        "processor": platform.processor() or _cpu_model(),
+        "cpus": os.cpu_count(),
+    }
+    if "torch" in sys.modules:
+        import torch
+
+        environment["torch"] = torch.__version__
+        if torch.cuda.is_available():
+            environment["gpu"] = torch.cuda.get_device_name()
+    return environment
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return ""

@@ -10,12 +10,11 @@ pytest.importorskip("onnxruntime")
 
 
 def test_export_command_on_the_tiny_model(tmp_path: Path) -> None:
+    import torch
     from typer.testing import CliRunner
 
     from sparsett_bench.cli import app
     from sparsett_bench.model.config import build_model
-
-    import torch
 
     torch.manual_seed(0)  # random weights can put top-K near-ties anywhere; fix them
     checkpoint = tmp_path / "tiny.pth"

@@ -1,0 +1,149 @@
+"""`sparsett-bench run` end to end on the real OTB sequences: results, resume after SIGKILL,
+workers, configuration guard, and the report read back from the command line."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import shared_path
+
+SHORT = ["Couple", "Crossing", "Football1"]  # 140 + 120 + 74 frames
+FRAMES = {"Couple": 140, "Crossing": 120, "Football1": 74, "Basketball": 725}
+
+
+def cli(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    completed = subprocess.run(
+        [sys.executable, "-m", "sparsett_bench", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+        check=False,
+    )
+    if check:
+        assert completed.returncode == 0, completed.stderr + completed.stdout
+    return completed
+
+
+@pytest.fixture(scope="module")
+def otb_root() -> Path:
+    return shared_path("sequences", "otb")
+
+
+@pytest.fixture(scope="module")
+def tiny_checkpoint(tmp_path_factory) -> Path:
+    import torch
+
+    from sparsett_bench.model.config import build_model
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("weights") / "tiny.pth"
+    build_model("sparsett-tiny").save(path, "sparsett-tiny")
+    return path
+
+
+def run_args(root: Path, results: Path, checkpoint: Path, names: list[str], *extra: str):
+    return (
+        "run", "--dataset", "otb2015", "--root", str(root), "--results", str(results),
+        "--model", "sparsett-tiny", "--checkpoint", str(checkpoint),
+        "--sequences", ",".join(names), *extra,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory, otb_root, tiny_checkpoint) -> Path:
+    """An uninterrupted one-worker run of the three short sequences."""
+    results = tmp_path_factory.mktemp("reference")
+    cli(*run_args(otb_root, results, tiny_checkpoint, SHORT, "--no-report"))
+    return results / "sparsett-tiny"
+
+
+def test_a_run_writes_one_box_and_one_time_per_frame(reference: Path) -> None:
+    import json
+
+    for name in SHORT:
+        boxes = np.loadtxt(reference / f"{name}.txt", delimiter=",")
+        times = np.loadtxt(reference / f"{name}_time.txt")
+        assert boxes.shape == (FRAMES[name], 4) and times.shape == (FRAMES[name],)
+        assert np.all(times > 0) and np.all(np.isfinite(boxes))
+    gt = np.loadtxt(shared_path("sequences", "otb", "Couple", "groundtruth_rect.txt"), ndmin=2)
+    first = np.loadtxt(reference / "Couple.txt", delimiter=",")[0]
+    np.testing.assert_array_equal(first, gt[0])  # frame 1 is the given box
+    record = json.loads((reference / "run.json").read_text())
+    assert record["speed"]["frames"] == sum(FRAMES[n] for n in SHORT)
+    assert record["tracker"]["params"]["window_influence"] == 0.2549  # OTB2015's own values
+    assert record["threads"] == 1 and record["device"] == "cpu"
+
+
+def test_two_workers_give_byte_identical_results(tmp_path, reference, otb_root, tiny_checkpoint):
+    cli(*run_args(otb_root, tmp_path, tiny_checkpoint, SHORT, "--workers", "2", "--no-report"))
+    for name in SHORT:
+        assert (tmp_path / "sparsett-tiny" / f"{name}.txt").read_bytes() == (
+            reference / f"{name}.txt"
+        ).read_bytes()
+
+
+def test_sigkill_at_random_moments_then_resume(tmp_path, reference, otb_root, tiny_checkpoint):
+    """Killed during start-up, then twice at random moments after a sequence finished, the
+    run ends with exactly the uninterrupted results, and a finished sequence is never tracked
+    again (its file keeps its inode and modification time)."""
+    folder = tmp_path / "sparsett-tiny"
+    args = [sys.executable, "-m", "sparsett_bench"]
+    args += run_args(otb_root, tmp_path, tiny_checkpoint, SHORT, "--no-report")
+    chance = random.Random(7)
+    finished: dict[str, tuple[int, int]] = {}
+
+    def done() -> list[str]:
+        return [n for n in SHORT if (folder / f"{n}.txt").exists()]
+
+    for attempt in range(3):
+        before = len(done())
+        process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if attempt == 0:
+            time.sleep(chance.uniform(0.2, 2.0))  # while importing and loading
+        else:  # somewhere in the next sequence, or while its files are being written
+            deadline = time.monotonic() + 120
+            while len(done()) == before and time.monotonic() < deadline:
+                time.sleep(0.02)
+            time.sleep(chance.uniform(0.0, 1.5))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        for name in done():
+            path = folder / f"{name}.txt"
+            assert path.read_bytes() == (reference / f"{name}.txt").read_bytes(), name
+            stat = path.stat()
+            if name in finished:
+                assert finished[name] == (stat.st_ino, stat.st_mtime_ns), name
+            finished[name] = (stat.st_ino, stat.st_mtime_ns)
+    assert finished  # the later kills each came after a sequence finished
+    cli(*args[3:])
+    for name in SHORT:
+        path = folder / f"{name}.txt"
+        assert path.read_bytes() == (reference / f"{name}.txt").read_bytes()
+        if name in finished:
+            assert finished[name] == (path.stat().st_ino, path.stat().st_mtime_ns), name
+
+
+def test_another_configuration_never_mixes_into_a_results_folder(reference, otb_root):
+    changed = cli(
+        *run_args(otb_root, reference.parent, Path(reference / "none.pth"), SHORT),
+        "--penalty-k", "0.1", check=False,
+    )  # fmt: skip
+    assert changed.returncode == 2
+    assert "another configuration" in changed.stderr and "params" in changed.stderr
+
+
+def test_missing_weights_are_a_clear_error(tmp_path, otb_root) -> None:
+    completed = cli(
+        "run", "--dataset", "otb2015", "--root", str(otb_root), "--results", str(tmp_path),
+        "--model", "sparsett-tiny", "--sequences", "Couple", check=False,
+    )  # fmt: skip
+    assert completed.returncode == 2 and "no weights" in completed.stderr

@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from sparsett_bench import __version__
-from sparsett_bench.errors import InputFileError, SparsettError
+from sparsett_bench.errors import SparsettError
 
 app = typer.Typer(
     help="SparseTT and the five tracking benchmarks, scored exactly by their official protocols.",
@@ -324,10 +324,10 @@ def export(
         str, typer.Option(help="Model configuration (models/<name>.toml).")
     ] = "sparsett-swin-t",
     checkpoint: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
-            help="Weights: this project's checkpoint or an official SparseTT one "
-            "[default: random weights, for testing the graph]."
+            help="Weights: this project's checkpoint, an official SparseTT one, or a name "
+            "fetched by `download --model` [default: random weights, for testing the graph]."
         ),
     ] = None,
     out: Annotated[Path | None, typer.Option(help="ONNX file [default: <model>.onnx].")] = None,
@@ -335,16 +335,12 @@ def export(
     """Export the per-frame search branch to ONNX and check it with onnxruntime."""
     from sparsett_bench.model.config import build_model
     from sparsett_bench.model.export import check_onnx, export_search_branch
+    from sparsett_bench.model.weights import load_weights, resolve_checkpoint
 
     try:
         net = build_model(model)
         if checkpoint is not None:
-            try:
-                net.load(checkpoint)
-            except InputFileError as exc:
-                if "not a sparsett-bench/1 checkpoint" not in str(exc):
-                    raise
-                net.load_official(checkpoint)
+            load_weights(net, resolve_checkpoint(checkpoint))
         path = export_search_branch(net, out or Path(f"{model}.onnx"))
         difference = check_onnx(net, path)
         console.print(f"wrote {path}; onnxruntime vs PyTorch: max |difference| {difference:.2e}")
@@ -508,8 +504,11 @@ def run(
         str, typer.Option(help="SparseTT configuration (models/<name>.toml).")
     ] = "sparsett-swin-t",
     checkpoint: Annotated[
-        Path | None,
-        typer.Option(help="Weights: a sparsett-bench checkpoint or an official SparseTT one."),
+        str | None,
+        typer.Option(
+            help="Weights: a sparsett-bench or official SparseTT checkpoint file, or a name "
+            "fetched by `download --model` (sparsett-fulldata, sparsett-got10k)."
+        ),
     ] = None,
     tracker: Annotated[
         str | None,
@@ -549,6 +548,7 @@ def run(
     torchrun each rank takes its share of the sequences.
     """
     from sparsett_bench.datasets.registry import canonical_name
+    from sparsett_bench.model.weights import resolve_checkpoint
     from sparsett_bench.tracking.benchmark_run import run_benchmark
     from sparsett_bench.tracking.factory import TrackerSpec, is_opencv, tracker_params
 
@@ -563,7 +563,7 @@ def run(
             spec = TrackerSpec(
                 name=tracker or model,
                 kind=model,
-                checkpoint=str(checkpoint.resolve()) if checkpoint else None,
+                checkpoint=str(resolve_checkpoint(checkpoint)) if checkpoint else None,
                 params=tracker_params(model, key, overrides),
             )
         summary = run_benchmark(

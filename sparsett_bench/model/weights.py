@@ -1,15 +1,40 @@
 """Loading weights into a `SparseTT`: this project's checkpoints and official ones, by content.
 
 An official checkpoint (``{"model_state_dict": ...}`` in mmdet key layout) is converted on the
-fly; `load_weights` tells the two apart from the file itself, so ``--checkpoint`` takes either.
+fly; `load_weights` tells the two apart from the file itself, so ``--checkpoint`` takes either,
+or the name of a checkpoint that ``sparsett-bench download --model NAME`` fetched
+(`resolve_checkpoint`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from sparsett_bench.errors import InputFileError
+from sparsett_bench.errors import InputFileError, SparsettError
 from sparsett_bench.model.sparsett import CHECKPOINT_FORMAT, SparseTT, read_checkpoint
+
+DOWNLOADED = Path("models") / "official"  # where `download --model` puts checkpoints
+
+
+def resolve_checkpoint(value: str | Path) -> Path:
+    """An existing file, or a ``[models.NAME]`` entry of datasets.toml already downloaded."""
+    path = Path(value)
+    if path.is_file():
+        return path.resolve()
+    from sparsett_bench.datasets.registry import registry_table
+
+    try:
+        table = registry_table("models", str(value))
+    except SparsettError:
+        raise InputFileError(
+            path, "checkpoint not found (a file, or a downloaded model name)"
+        ) from None
+    downloaded = DOWNLOADED / table["file"]
+    if not downloaded.is_file():
+        raise SparsettError(
+            f"checkpoint {value!r} is not downloaded yet: sparsett-bench download --model {value}"
+        )
+    return downloaded.resolve()
 
 
 def checkpoint_kind(path: str | Path) -> str:

@@ -131,7 +131,7 @@ _worker_tracker: Tracker | None = None
 _worker_dir: Path | None = None
 
 
-def _set_threads(threads: int) -> None:
+def set_threads(threads: int) -> None:
     """OpenCV's threads, and PyTorch's when a tracker imported it (OpenCV trackers do not)."""
     import cv2
 
@@ -147,7 +147,7 @@ def _worker_init(spec: TrackerSpec, devices: list[str], threads: int, tracker_di
     identity = multiprocessing.current_process()._identity  # 1, 2, ... per pool process
     device = devices[(identity[0] - 1) % len(devices)] if identity else devices[0]
     _worker_tracker = build_tracker(spec, device)
-    _set_threads(threads)
+    set_threads(threads)
     _worker_dir = Path(tracker_dir)
 
 
@@ -172,7 +172,7 @@ def run_jobs(
     outcomes = []
     if workers <= 1 or len(jobs) <= 1:
         tracker = build_tracker(spec, devices[0])
-        _set_threads(threads)
+        set_threads(threads)
         for job in jobs:
             outcomes.append(_run_job(tracker, job, tracker_dir))
             if on_done:
@@ -251,7 +251,7 @@ def _environment(cv2_version: str) -> dict:
         "numpy": np.__version__,
         "opencv": cv2_version,
         "machine": platform.machine(),
-        "processor": platform.processor() or _cpu_model(),
+        "processor": platform.processor() or cpu_model(),
         "cpus": os.cpu_count(),
     }
     if "torch" in sys.modules:
@@ -263,7 +263,7 @@ def _environment(cv2_version: str) -> dict:
     return environment
 
 
-def _cpu_model() -> str:
+def cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):

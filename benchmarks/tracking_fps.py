@@ -1,0 +1,90 @@
+"""End-to-end tracking speed on the real OTB Basketball sequence (725 frames, 576x432), side
+by side for SparseTT and the OpenCV baselines, measured in one run.
+
+Every tracker goes through the same code as ``sparsett-bench run`` (`runner.track`): frames
+decoded one ahead in a thread and excluded from the timing, init + update timed per frame.
+FPS = frames / total tracking time; "mean 1/t" is the got10k toolkit's per-frame average.
+SparseTT models use seeded random weights here (no trained weights can be downloaded on this
+machine): speed does not depend on the weights' values, apart from the crop size the
+predicted box leads to. ``--frames N`` tracks the first N frames only (swin-t at ~2 FPS on two
+cores takes minutes for the whole sequence).
+
+Run: python benchmarks/tracking_fps.py [--threads 2] [--frames 725] [--device cuda]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import platform
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sparsett_bench.datasets.loaders import load_sequences
+from sparsett_bench.tracking import runner
+from sparsett_bench.tracking.factory import TrackerSpec, build_tracker, tracker_params
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "sequences" / "otb"
+OPENCV = ["opencv-csrt", "opencv-kcf", "opencv-mil", "opencv-medianflow", "opencv-tld",
+          "opencv-boosting"]  # fmt: skip
+
+
+def sparsett_spec(model: str, folder: Path) -> TrackerSpec:
+    import torch
+
+    from sparsett_bench.model.config import build_model
+
+    torch.manual_seed(0)
+    path = folder / f"{model}.pth"
+    build_model(model).save(path, model)
+    return TrackerSpec(model, model, str(path), tracker_params(model, "otb2015"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--frames", type=int, default=725)
+    parser.add_argument("--swin-frames", type=int, default=150,
+                        help="frames for sparsett-swin-t on CPU")  # fmt: skip
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    if not SHARED.is_dir():
+        sys.exit(f"needs the real OTB sequences in {SHARED}")
+    sequence = load_sequences("otb2015", SHARED, names=["Basketball"])[0]
+    job = runner.jobs_for([sequence])[0]
+    lines = [
+        f"tracking_fps, {datetime.date.today()}, {platform.node() or 'vm'}: "
+        f"{runner.cpu_model()}, {args.threads} threads, device {args.device}",
+        f"Basketball ({len(job.frames)} frames, 576x432); FPS = frames / tracking time",
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        specs = [
+            sparsett_spec("sparsett-tiny", Path(tmp)),
+            sparsett_spec("sparsett-swin-t", Path(tmp)),
+        ]
+        specs += [TrackerSpec(name, name) for name in OPENCV]
+        for spec in specs:
+            frames = args.frames
+            if spec.kind == "sparsett-swin-t" and args.device == "cpu":
+                frames = min(frames, args.swin_frames)
+            part = runner.Job(job.name, job.frames[:frames], job.init_box)
+            tracker = build_tracker(spec, args.device)
+            runner.set_threads(args.threads)
+            _, times = runner.track(tracker, part)
+            fps = len(times) / times.sum()
+            line = (f"  {spec.name:18s} {fps:8.1f} FPS  mean 1/t {np.mean(1 / times):8.1f}  "
+                    f"over {len(times)} frames")  # fmt: skip
+            print(line, flush=True)
+            lines.append(line)
+    if args.out:
+        args.out.write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,13 +1,22 @@
 """Per-frame latency of the SparseTT search branch on this machine, as ratios from one run.
 
-Three paths per model, interleaved over the same frames:
+CPU (``--device cpu``, the default), paths interleaved over the same frames:
 * eager-uncached: a straightforward eager forward of both branches per frame (template too),
   the in-run baseline the issue asks for;
-* cached: the template memory computed once, only the search branch per frame (what the
-  tracker runs), under ``torch.inference_mode``;
+* cached: the template memory computed once, only the search branch per frame, under
+  ``torch.inference_mode``;
+* folded-cached: `Predictor` in fp32: BatchNorm folded into the convs, the decoder's
+  cross-attention keys and values cached with the template (what the tracker needs per frame);
+* bf16-folded: the same under bf16 autocast (slow on CPUs without native bf16 instructions);
 * onnxruntime: the exported search branch (when onnxruntime is installed).
 Anchor from the issue: the official implementation, unmodified, 0.45 s per tracked frame on
-this 2-core machine (2 threads). Run: python benchmarks/model_latency.py [--threads 2]
+this 2-core machine (2 threads).
+
+CUDA (``--device cuda``), batch 1, each path a `Predictor` (PyTorch's default TF32 settings);
+a frame is: copy the CPU crop to the GPU, search, copy score and boxes back (the tracker's
+per-frame work), reported as ms and frames per second, ratios against fp32-unfolded.
+
+Run: python benchmarks/model_latency.py [--threads 2] [--device cuda]
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -30,72 +40,114 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sparsett_bench.model.config import build_model
 from sparsett_bench.model.export import export_search_branch
+from sparsett_bench.model.inference import Predictor
 
 OFFICIAL_SECONDS = 0.45
+Run = Callable[[torch.Tensor], object]
 
 
-def measure(name: str, frames: int) -> dict[str, float]:
+def cpu_paths(model: torch.nn.Module, z: torch.Tensor) -> dict[str, Run]:
+    with torch.inference_mode():
+        memory = model.template(z)
+
+    def eager_uncached(x: torch.Tensor) -> object:
+        with torch.no_grad():
+            return model.track(x, model.template(z))
+
+    def cached(x: torch.Tensor) -> object:
+        with torch.inference_mode():
+            return model.track(x, memory)
+
+    paths: dict[str, Run] = {"eager-uncached": eager_uncached, "cached": cached}
+    for label, precision in (("folded-cached", "fp32"), ("bf16-folded", "bf16")):
+        predictor = Predictor(model, precision=precision)
+        predictor.set_template(z)
+        paths[label] = predictor.search
+    try:
+        import onnxruntime
+    except ImportError:
+        return paths
+    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        path = export_search_branch(model, Path(tmp) / "search.onnx")
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = torch.get_num_threads()
+        session = onnxruntime.InferenceSession(
+            str(path), options, providers=["CPUExecutionProvider"]
+        )
+    feeds = {"memory": memory.numpy()}
+    paths["onnxruntime"] = lambda x: session.run(None, feeds | {"search": x.numpy()})
+    return paths
+
+
+def cuda_paths(model: torch.nn.Module, z: torch.Tensor) -> dict[str, Run]:
+    paths: dict[str, Run] = {}
+    for label, options in (
+        ("fp32-unfolded", {"fold_bn": False}),
+        ("fp32", {}),
+        ("bf16", {"precision": "bf16"}),
+        ("fp16", {"precision": "fp16"}),
+        ("fp32-graphs", {"cuda_graphs": True}),
+        ("bf16-graphs", {"precision": "bf16", "cuda_graphs": True}),
+    ):
+        predictor = Predictor(model, device="cuda", **options)
+        predictor.set_template(z)
+
+        def frame(x: torch.Tensor, predictor: Predictor = predictor) -> object:
+            return {k: v.cpu() for k, v in predictor.search(x).items()}  # .cpu() synchronises
+
+        paths[label] = frame
+    return paths
+
+
+def measure(name: str, device: str, frames: int, warmup: int) -> dict[str, float]:
+    """Median seconds per frame of each path, the first ``warmup`` frames dropped."""
     model = build_model(name).eval()
     z = torch.randn(1, 3, 127, 127)
     xs = [torch.randn(1, 3, 289, 289) for _ in range(frames)]
-    with torch.inference_mode():
-        memory = model.template(z)
-    timings: dict[str, list[float]] = {"eager-uncached": [], "cached": [], "onnxruntime": []}
-    session = None
-    try:
-        import onnxruntime
-
-        with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            path = export_search_branch(model, Path(tmp) / "search.onnx")
-            options = onnxruntime.SessionOptions()
-            options.intra_op_num_threads = torch.get_num_threads()
-            session = onnxruntime.InferenceSession(
-                str(path), options, providers=["CPUExecutionProvider"]
-            )
-    except ImportError:
-        timings.pop("onnxruntime")
-    for x in [xs[0], *xs]:  # the first frame warms up and is dropped
-        start = time.perf_counter()
-        with torch.no_grad():
-            model.track(x, model.template(z))
-        timings["eager-uncached"].append(time.perf_counter() - start)
-        start = time.perf_counter()
-        with torch.inference_mode():
-            model.track(x, memory)
-        timings["cached"].append(time.perf_counter() - start)
-        if session is not None:
+    paths = cuda_paths(model, z) if device == "cuda" else cpu_paths(model, z)
+    timings: dict[str, list[float]] = {label: [] for label in paths}
+    for x in [xs[0]] * warmup + xs:
+        for label, run in paths.items():
             start = time.perf_counter()
-            session.run(None, {"search": x.numpy(), "memory": memory.numpy()})
-            timings["onnxruntime"].append(time.perf_counter() - start)
-    return {k: statistics.median(v[1:]) for k, v in timings.items()}
+            run(x)
+            timings[label].append(time.perf_counter() - start)
+    return {label: statistics.median(values[warmup:]) for label, values in timings.items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--frames", type=int, default=10)
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    parser.add_argument("--frames", type=int, default=None, help="default: 10 CPU, 200 CUDA")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
+    cuda = args.device == "cuda"
+    if cuda and not torch.cuda.is_available():
+        parser.error("--device cuda: CUDA is not available")
+    frames = args.frames or (200 if cuda else 10)
     torch.set_num_threads(args.threads)
+    hardware = (
+        f"{torch.cuda.get_device_name()}, CUDA {torch.version.cuda}"
+        if cuda
+        else f"{os.cpu_count()} CPUs, {args.threads} threads"
+    )
     lines = [
-        f"model_latency, {datetime.date.today()}, {platform.node()}: {os.cpu_count()} CPUs, "
-        f"{args.threads} threads, torch {torch.__version__}, numpy {np.__version__}; "
-        f"median of {args.frames} frames"
+        f"model_latency, {datetime.date.today()}, {platform.node()}: {hardware}, "
+        f"torch {torch.__version__}, numpy {np.__version__}; median of {frames} frames"
     ]
     for name in ("sparsett-tiny", "sparsett-swin-t"):
-        result = measure(name, args.frames)
-        base = result["eager-uncached"]
+        result = measure(name, args.device, frames, warmup=10 if cuda else 1)
+        base_path = next(iter(result))
+        base = result[base_path]
         for path, seconds in result.items():
-            lines.append(
-                f"  {name:16s} {path:15s} {seconds * 1000:8.1f} ms  "
-                f"x{base / seconds:4.2f} vs eager-uncached"
-                + (
-                    f"  x{OFFICIAL_SECONDS / seconds:4.2f} vs official 0.45 s"
-                    if name == "sparsett-swin-t"
-                    else ""
-                )
-            )
+            line = f"  {name:16s} {path:15s} {seconds * 1000:8.1f} ms  "
+            if cuda:
+                line += f"{1 / seconds:7.1f} FPS  "
+            line += f"x{base / seconds:4.2f} vs {base_path}"
+            if name == "sparsett-swin-t" and not cuda:
+                line += f"  x{OFFICIAL_SECONDS / seconds:4.2f} vs official 0.45 s"
+            lines.append(line)
     print("\n".join(lines))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,7 @@ can each build their own copy (`build_tracker`)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from sparsett_bench.errors import SparsettError
@@ -21,7 +21,8 @@ class TrackerSpec:
     """Everything needed to rebuild a tracker in another process.
 
     ``name`` is what the results folder is called; ``kind`` is a model configuration or an
-    OpenCV tracker; ``params`` are SparseTT's test-time hyperparameters (``None`` for OpenCV).
+    OpenCV tracker; ``params`` are SparseTT's test-time hyperparameters (``None`` for OpenCV);
+    ``precision``, ``fold_bn`` and ``cuda_graphs`` go to the model's `Predictor`.
     """
 
     name: str
@@ -29,7 +30,8 @@ class TrackerSpec:
     checkpoint: str | None = None
     params: dict | None = None
     precision: str = "fp32"
-    extra: dict = field(default_factory=dict)
+    fold_bn: bool = False
+    cuda_graphs: bool = False
 
     def describe(self) -> dict:
         return asdict(self)
@@ -63,8 +65,6 @@ def build_tracker(spec: TrackerSpec, device: str = "cpu") -> Tracker:
         tracker = create_opencv_tracker(spec.kind)
         tracker.name = spec.name
         return tracker
-    import torch
-
     from sparsett_bench.model.config import build_model, load_config
     from sparsett_bench.model.weights import load_weights
     from sparsett_bench.tracking.sparsett_tracker import SparseTTTracker
@@ -77,7 +77,6 @@ def build_tracker(spec: TrackerSpec, device: str = "cpu") -> Tracker:
     model = build_model(spec.kind)
     load_weights(model, Path(spec.checkpoint))
     geometry = load_config(spec.kind).get("input", {})
-    model = model.to(torch.device(device)).eval()
     return SparseTTTracker(
         model,
         TrackerParams(**(spec.params or {})),
@@ -87,4 +86,7 @@ def build_tracker(spec: TrackerSpec, device: str = "cpu") -> Tracker:
         score_size=load_config(spec.kind)["neck"]["x_size"],
         context_amount=geometry.get("context_amount", 0.5),
         device=device,
+        precision=spec.precision,  # type: ignore[arg-type]
+        fold_bn=spec.fold_bn,
+        cuda_graphs=spec.cuda_graphs,
     )

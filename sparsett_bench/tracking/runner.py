@@ -56,14 +56,16 @@ class Outcome:
 
 
 def jobs_for(sequences: Iterable) -> list[Job]:
-    """`Job`s from loaded `Sequence`s (their first box must be known)."""
+    """`Job`s from loaded `Sequence`s (their first box must be known; one image per
+    annotated frame, or any number when only the first frame is annotated)."""
     jobs = []
     for sequence in sequences:
         box = np.asarray(sequence.boxes[0], dtype=np.float64)
         if not np.all(np.isfinite(box)):
             raise SparsettError(f"{sequence.name}: the first frame has no box to start from")
         frames = tuple(str(p) for p in sequence.frame_paths)
-        if len(frames) != len(sequence):
+        # Server-scored test splits annotate the first frame only; the images say how many.
+        if len(frames) != len(sequence) and not (len(sequence) == 1 and frames):
             raise SparsettError(
                 f"{sequence.name}: {len(frames)} images for {len(sequence)} annotated frames"
             )
@@ -127,10 +129,6 @@ def _run_job(tracker: Tracker, job: Job, tracker_dir: Path) -> Outcome:
     return Outcome(job.name, len(job.frames), float(times.sum()))
 
 
-_worker_tracker: Tracker | None = None
-_worker_dir: Path | None = None
-
-
 def set_threads(threads: int) -> None:
     """OpenCV's threads, and PyTorch's when a tracker imported it (OpenCV trackers do not)."""
     import cv2
@@ -142,18 +140,33 @@ def set_threads(threads: int) -> None:
         torch.set_num_threads(threads)
 
 
+_worker_tracker: Tracker | None = None
+_worker_dir: Path | None = None
+_worker_error: str | None = None
+
+
 def _worker_init(spec: TrackerSpec, devices: list[str], threads: int, tracker_dir: str) -> None:
-    global _worker_tracker, _worker_dir
+    """Build this process's tracker. A failure is kept and raised by the first job: an
+    initializer that raises makes ``multiprocessing.Pool`` respawn workers forever."""
+    global _worker_tracker, _worker_dir, _worker_error
     identity = multiprocessing.current_process()._identity  # 1, 2, ... per pool process
     device = devices[(identity[0] - 1) % len(devices)] if identity else devices[0]
-    _worker_tracker = build_tracker(spec, device)
+    try:
+        _worker_tracker = build_tracker(spec, device)
+    except SparsettError as exc:
+        _worker_error = str(exc)
     set_threads(threads)
     _worker_dir = Path(tracker_dir)
 
 
 def _worker_job(job: Job) -> Outcome:
+    if _worker_error is not None:
+        raise SparsettError(_worker_error)
     assert _worker_tracker is not None and _worker_dir is not None
-    return _run_job(_worker_tracker, job, _worker_dir)
+    try:
+        return _run_job(_worker_tracker, job, _worker_dir)
+    except SparsettError as exc:  # re-raised in the parent: keep it simply picklable
+        raise SparsettError(str(exc)) from None
 
 
 def run_jobs(

@@ -132,9 +132,11 @@ def test_sigkill_at_random_moments_then_resume(tmp_path, reference, otb_root, ti
             assert finished[name] == (path.stat().st_ino, path.stat().st_mtime_ns), name
 
 
-def test_another_configuration_never_mixes_into_a_results_folder(reference, otb_root):
+def test_another_configuration_never_mixes_into_a_results_folder(
+    reference, otb_root, tiny_checkpoint
+) -> None:
     changed = cli(
-        *run_args(otb_root, reference.parent, Path(reference / "none.pth"), SHORT),
+        *run_args(otb_root, reference.parent, tiny_checkpoint, SHORT),
         "--penalty-k", "0.1", check=False,
     )  # fmt: skip
     assert changed.returncode == 2
@@ -147,3 +149,48 @@ def test_missing_weights_are_a_clear_error(tmp_path, otb_root) -> None:
         "--model", "sparsett-tiny", "--sequences", "Couple", check=False,
     )  # fmt: skip
     assert completed.returncode == 2 and "no weights" in completed.stderr
+
+
+def _got10k_test_split(root: Path, frames: int = 6) -> list[str]:
+    """A GOT-10k-layout test split: first box only, frames showing a moving bright square."""
+    import cv2
+
+    names = ["GOT-10k_Test_000001", "GOT-10k_Test_000002"]
+    (root / "test").mkdir(parents=True)
+    (root / "test" / "list.txt").write_text("\n".join(names) + "\n")
+    for offset, name in enumerate(names):
+        folder = root / "test" / name
+        folder.mkdir()
+        (folder / "groundtruth.txt").write_text(f"{20 + offset},30,24,16\n")
+        for index in range(frames):
+            image = np.full((120, 160, 3), 40, np.uint8)
+            x = 20 + offset + 3 * index
+            image[30:46, x : x + 24] = 220
+            cv2.imwrite(str(folder / f"{index + 1:08d}.jpg"), image)
+    return names
+
+
+def test_got10k_test_split_ends_in_a_validated_submission(tmp_path, tiny_checkpoint) -> None:
+    import zipfile
+
+    names = _got10k_test_split(tmp_path / "GOT-10k")
+    results = tmp_path / "results"
+    completed = cli(
+        "run", "--dataset", "got10k", "--split", "test", "--root", str(tmp_path / "GOT-10k"),
+        "--results", str(results), "--model", "sparsett-tiny",
+        "--checkpoint", str(tiny_checkpoint), "--tracker", "tiny",
+    )  # fmt: skip
+    assert "submission written" in completed.stdout
+    submission = results / "tiny_submission"
+    for name in names:
+        boxes = np.loadtxt(submission / name / f"{name}_001.txt", delimiter=",")
+        assert boxes.shape == (6, 4)
+        assert (submission / name / f"{name}_001.txt").read_bytes() == (
+            results / "tiny" / f"{name}.txt"
+        ).read_bytes()
+        times = np.loadtxt(submission / name / f"{name}_time.txt")
+        assert times.shape == (6,) and np.all(times > 0)
+    with zipfile.ZipFile(submission.with_suffix(".zip")) as archive:
+        assert sorted(archive.namelist()) == sorted(
+            f"{n}/{n}_{suffix}" for n in names for suffix in ("001.txt", "time.txt")
+        )

@@ -44,7 +44,7 @@ def crop_side(scale: float, out_size: int) -> int:
     return round(out_size / scale)
 
 
-def warp_matrix(center: np.ndarray, side: int, out_size: int) -> np.ndarray:
+def warp_matrix(center: np.ndarray, side: float, out_size: int) -> np.ndarray:
     """The inverse affine map from patch to frame pixels, with the official rounding."""
     cx, cy = np.asarray(center, dtype=np.float32)[:2]
     half = np.float32((side - 1) / 2)
@@ -58,7 +58,7 @@ def warp_matrix(center: np.ndarray, side: int, out_size: int) -> np.ndarray:
 
 
 def crop_patch(
-    image: np.ndarray, center: np.ndarray, side: int, out_size: int, border: tuple[int, ...]
+    image: np.ndarray, center: np.ndarray, side: float, out_size: int, border: tuple[int, ...]
 ) -> np.ndarray:
     """The ``out_size`` square patch of side ``side`` frame pixels centred on ``center``."""
     return cv2.warpAffine(

@@ -1,0 +1,81 @@
+"""Training recipes by name: ``models/train-<name>.toml`` (``got10k``, ``fulldata``,
+``synthetic``), every hyperparameter of the official recipe in the file, any of them
+overridable (``--set schedule.batch_size=8``)."""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from pathlib import Path
+
+from sparsett_bench.errors import InputFileError, SparsettError
+from sparsett_bench.training.sampler import Source
+
+# Training-only sources and where they are looked for when a recipe gives no root.
+EXTRA_ROOTS = {
+    "vid": Path("data/ILSVRC2015"),
+    "det": Path("data/ILSVRC2015"),
+    "coco": Path("data/coco"),
+}
+
+
+def load_recipe(name: str) -> dict:
+    """The recipe ``name`` (``got10k`` or ``train-got10k``) or a TOML file path."""
+    from sparsett_bench.model.config import model_dirs
+
+    path = Path(name)
+    if not path.is_file():
+        stem = name if name.startswith("train-") else f"train-{name}"
+        found = [d / f"{stem}.toml" for d in model_dirs() if (d / f"{stem}.toml").is_file()]
+        if not found:
+            known = sorted({p.stem[6:] for d in model_dirs() for p in d.glob("train-*.toml")})
+            raise SparsettError(f"unknown recipe {name!r}; known: {', '.join(known)}")
+        path = found[0]
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InputFileError(path, f"invalid TOML: {exc}") from None
+
+
+def with_overrides(recipe: dict, assignments: list[str]) -> dict:
+    """Apply ``section.key=value`` strings (values parsed as TOML: ``8``, ``1e-4``, ``[...]``)."""
+    recipe = copy.deepcopy(recipe)
+    for assignment in assignments:
+        key, sep, raw = assignment.partition("=")
+        parts = key.strip().split(".")
+        if not sep or len(parts) != 2 or parts[0] not in recipe or parts[1] not in recipe[parts[0]]:
+            raise SparsettError(
+                f"--set {assignment!r}: expected section.key=value with an existing key "
+                f"(sections: {', '.join(k for k, v in recipe.items() if isinstance(v, dict))})"
+            )
+        try:
+            value = tomllib.loads(f"v = {raw.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw.strip()
+        recipe[parts[0]][parts[1]] = value
+    return recipe
+
+
+def load_sources(recipe: dict, roots: dict[str, Path] | None = None) -> list[Source]:
+    """The recipe's ``[[sources]]``, loaded (``roots`` overrides a dataset's root)."""
+    from sparsett_bench.datasets import training_sources
+    from sparsett_bench.datasets.loaders import load_sequences
+
+    sources = []
+    for entry in recipe.get("sources", []):
+        dataset = entry["dataset"]
+        root = (roots or {}).get(dataset) or entry.get("root")
+        if dataset in ("vid", "det", "coco"):
+            root = Path(root or EXTRA_ROOTS[dataset])
+            if dataset == "vid":
+                sequences = training_sources.load_vid(root)
+            elif dataset == "det":
+                sequences = training_sources.load_det(root)
+            else:
+                sequences = training_sources.load_coco(root, entry.get("split", "train2017"))
+        else:
+            sequences = load_sequences(dataset, root, entry.get("split", "train"))
+        sources.append(
+            Source(dataset, sequences, float(entry["ratio"]), int(entry.get("max_diff", 100)))
+        )
+    return sources

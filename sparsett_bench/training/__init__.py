@@ -1,0 +1,1 @@
+"""Training SparseTT: pair sampling, crops, dense targets, losses, and the training loop."""

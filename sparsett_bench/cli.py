@@ -350,14 +350,6 @@ def export(
         _fail(exc)
 
 
-def _not_yet(command: str, issue: int) -> None:
-    error_console.print(
-        f"[bold red]error:[/] `sparsett-bench {command}` is not available in this version "
-        f"(it arrives with issue #{issue}); `report` works today on results you already have."
-    )
-    raise typer.Exit(2)
-
-
 @app.command()
 def download(
     dataset: Annotated[
@@ -476,10 +468,154 @@ def _progress(quiet: bool):
         yield update
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def train() -> None:
-    """Train SparseTT with the official recipe (one machine or many, via torchrun)."""
-    _not_yet("train", 6)
+@app.command()
+def train(
+    out: Annotated[
+        Path, typer.Option(help="Run folder: checkpoints, metrics.jsonl, epoch weights.")
+    ],
+    model: Annotated[
+        str, typer.Option(help="Model configuration (models/<name>.toml).")
+    ] = "sparsett-swin-t",
+    recipe: Annotated[
+        str, typer.Option(help="Training recipe: got10k, fulldata, synthetic, or a TOML file.")
+    ] = "got10k",
+    set_values: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set", help="Override a recipe value, e.g. --set schedule.batch_size=8 (repeatable)."
+        ),
+    ] = None,
+    max_steps: Annotated[
+        int | None, typer.Option(min=1, help="Stop after this many optimiser steps.")
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue from <out>/checkpoint.pth exactly.")
+    ] = False,
+    device: Annotated[
+        str, typer.Option(help="cpu or cuda (under torchrun: one GPU per rank).")
+    ] = "cpu",
+    precision: Annotated[
+        str, typer.Option(help="fp32, bf16 (autocast), or fp16 (CUDA, with a grad scaler).")
+    ] = "fp32",
+    loader_workers: Annotated[
+        int, typer.Option(min=0, help="DataLoader worker processes making the crops.")
+    ] = 0,
+    threads: Annotated[int | None, typer.Option(min=1, help="PyTorch threads per process.")] = None,
+    imagenet: Annotated[
+        str | None,
+        typer.Option(
+            help="ImageNet Swin weights for the backbone (a file, or swin-t-imagenet once "
+            "downloaded), as the official training starts."
+        ),
+    ] = None,
+    sync_bn: Annotated[
+        bool, typer.Option("--sync-bn", help="SyncBatchNorm across GPU ranks.")
+    ] = False,
+    channels_last: Annotated[
+        bool, typer.Option("--channels-last", help="channels-last memory format (GPU).")
+    ] = False,
+    nproc: Annotated[
+        int, typer.Option(min=1, help="Start this many processes on this machine via torchrun.")
+    ] = 1,
+    root: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A dataset's root, as dataset=PATH (repeatable) [default: datasets.toml]."
+        ),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Train SparseTT with the official recipe, on one process or many (torchrun), resumably.
+
+    `sparsett-bench train --nproc N ...` is `torchrun --nproc_per_node N -m sparsett_bench
+    train ...`; for several machines call torchrun with its own --nnodes/--rdzv options.
+    """
+    if nproc > 1:
+        import subprocess
+
+        forwarded, skip = [], False
+        for arg in sys.argv[sys.argv.index("train") + 1 :]:
+            if skip or arg == "--nproc" or arg.startswith("--nproc="):
+                skip = arg == "--nproc"
+                continue
+            forwarded.append(arg)
+        command = [
+            sys.executable, "-m", "torch.distributed.run", "--standalone",
+            f"--nproc_per_node={nproc}", "-m", "sparsett_bench", "train", *forwarded,
+        ]  # fmt: skip
+        raise typer.Exit(subprocess.call(command))
+    from sparsett_bench.model.weights import resolve_checkpoint
+    from sparsett_bench.training.recipe import load_recipe, with_overrides
+    from sparsett_bench.training.trainer import TrainOptions
+    from sparsett_bench.training.trainer import train as run_training
+
+    try:
+        roots = {}
+        for item in root or []:
+            name, sep, path = item.partition("=")
+            if not sep:
+                raise SparsettError(f"--root {item!r}: expected dataset=PATH")
+            roots[name.strip()] = Path(path)
+        options = TrainOptions(
+            model=model,
+            recipe=with_overrides(load_recipe(recipe), set_values or []),
+            out=out,
+            max_steps=max_steps,
+            resume=resume,
+            device=device,
+            precision=precision,
+            loader_workers=loader_workers,
+            threads=threads,
+            imagenet=resolve_checkpoint(imagenet) if imagenet else None,
+            sync_bn=sync_bn,
+            channels_last=channels_last,
+            roots=roots,
+        )
+        with _training_progress(quiet) as on_step:
+            result = run_training(options, on_step)
+        state = "interrupted" if result.interrupted else "done"
+        console.print(
+            f"{state} at step {result.step}/{result.total_steps}; checkpoint {result.checkpoint}",
+            highlight=False,
+        )
+        if result.interrupted:
+            raise typer.Exit(130)
+    except SparsettError as exc:
+        _fail(exc)
+
+
+@contextlib.contextmanager
+def _training_progress(quiet: bool):
+    """A rich progress bar fed by the trainer's per-step records (rank 0 only)."""
+    import os
+
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    if quiet or int(os.environ.get("RANK", 0)) != 0:
+        yield None
+        return
+    columns = (
+        TextColumn("epoch {task.fields[epoch]}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("loss {task.fields[loss]}  {task.fields[speed]} pairs/s"),
+        TimeRemainingColumn(),
+    )  # fmt: skip
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("train", total=None, epoch=0, loss="-", speed="-")
+
+        def on_step(record: dict) -> None:
+            progress.update(
+                task, completed=record["step"], total=record["total_steps"],
+                epoch=record["epoch"], loss=f"{record['total']:.4f}",
+                speed=f"{record['pairs_per_s']:.1f}",
+            )  # fmt: skip
+
+        yield on_step
 
 
 @app.command()

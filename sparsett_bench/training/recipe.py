@@ -57,7 +57,8 @@ def with_overrides(recipe: dict, assignments: list[str]) -> dict:
 
 
 def load_sources(recipe: dict, roots: dict[str, Path] | None = None) -> list[Source]:
-    """The recipe's ``[[sources]]``, loaded (``roots`` overrides a dataset's root)."""
+    """The recipe's ``[[sources]]``, loaded (``roots`` overrides a dataset's root; an entry's
+    ``sequences`` list keeps only those sequences)."""
     from sparsett_bench.datasets import training_sources
     from sparsett_bench.datasets.loaders import load_sequences
 
@@ -74,7 +75,8 @@ def load_sources(recipe: dict, roots: dict[str, Path] | None = None) -> list[Sou
             else:
                 sequences = training_sources.load_coco(root, entry.get("split", "train2017"))
         else:
-            sequences = load_sequences(dataset, root, entry.get("split", "train"))
+            names = entry.get("sequences")  # optional subset (any spelling)
+            sequences = load_sequences(dataset, root, entry.get("split", "train"), names)
         sources.append(
             Source(dataset, sequences, float(entry["ratio"]), int(entry.get("max_diff", 100)))
         )

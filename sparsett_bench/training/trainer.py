@@ -1,0 +1,352 @@
+"""The training loop: the official recipe, on one process or many (torchrun), resumable.
+
+One optimiser step takes ``batch_size`` pairs, split evenly over the ranks; each rank runs its
+share in BatchNorm batches of ``bn_batch`` pairs (the official DataParallel split: 16 per GPU
+for the GOT-10k recipe, 8 for the full-data one), accumulating gradients. The focal and IoU
+losses are normalised by the positives of the *whole* step (all ranks), as the official loss on
+gathered outputs is, and multiplied by the number of ranks to undo DistributedDataParallel's
+gradient average: a 2-process run computes the same step as a 1-process run, up to float
+summation order. Dropout draws are seeded per (step, BatchNorm batch), so they match too.
+
+Checkpoints (``checkpoint.pth``: model, optimiser, grad scaler, step, recipe, RNG states) are
+written atomically by rank 0 at every epoch end, at the end, and when SIGINT/SIGTERM arrives
+(after the current step); ``resume=True`` continues from it exactly: pairs are a function of
+(seed, epoch, index), so the sampler position is the step. Each epoch's weights are also saved
+in the project's model format (``epoch-NN.pth``, for ``run --checkpoint``).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import signal
+import time
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from sparsett_bench.atomic import write_bytes_atomic
+from sparsett_bench.errors import InputFileError, SparsettError
+
+TRAIN_FORMAT = "sparsett-bench-train/1"
+
+
+@dataclass
+class TrainOptions:
+    model: str
+    recipe: dict
+    out: Path
+    max_steps: int | None = None
+    resume: bool = False
+    device: str = "cpu"
+    precision: str = "fp32"
+    loader_workers: int = 0
+    threads: int | None = None
+    imagenet: Path | None = None
+    sync_bn: bool = False
+    channels_last: bool = False
+    log_every: int = 1
+    roots: dict[str, Path] = field(default_factory=dict)
+
+
+@dataclass
+class TrainResult:
+    step: int
+    total_steps: int
+    interrupted: bool
+    checkpoint: Path | None
+    last_losses: dict[str, float]
+
+
+class PairForward(nn.Module):
+    """Template and search crops in, the training outputs of the model out (one module, so
+    DistributedDataParallel sees the whole forward)."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, z: torch.Tensor, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        return self.model.track(x, self.model.template(z))
+
+
+def lr_at(stages: list[list[float]], epoch: int) -> float:
+    """The official MultiStageLR: the lr of the first stage whose end epoch is after ``epoch``."""
+    for end, lr in stages:
+        if epoch < end:
+            return float(lr)
+    return float(stages[-1][1])
+
+
+def param_groups(model: nn.Module, lr: float, weight_decay: float, backbone_multiplier: float):
+    """Backbone parameters at ``lr x backbone_multiplier``; weight decay on every parameter."""
+    backbone = [p for n, p in model.named_parameters() if n.startswith("backbone.")]
+    rest = [p for n, p in model.named_parameters() if not n.startswith("backbone.")]
+    return [
+        {"params": backbone, "lr": lr * backbone_multiplier, "multiplier": backbone_multiplier},
+        {"params": rest, "lr": lr, "multiplier": 1.0},
+    ]
+
+
+def _distributed() -> tuple[int, int, int]:
+    return (
+        int(os.environ.get("RANK", 0)),
+        int(os.environ.get("WORLD_SIZE", 1)),
+        int(os.environ.get("LOCAL_RANK", 0)),
+    )
+
+
+class _StopFlag:
+    """SIGINT/SIGTERM ask for a checkpoint after the current step instead of dying mid-way."""
+
+    def __init__(self) -> None:
+        self.raised = False
+        self._previous: dict[int, object] = {}
+
+    def __enter__(self) -> _StopFlag:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def _handle(self, signum, frame) -> None:
+        self.raised = True
+
+    def __exit__(self, *exc) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+
+
+def train(options: TrainOptions, on_step: Callable[[dict], None] | None = None) -> TrainResult:
+    from sparsett_bench.model.config import build_model, load_config
+    from sparsett_bench.training.augment import CropConfig
+    from sparsett_bench.training.data import PairDataset, StepBatches
+    from sparsett_bench.training.losses import training_losses
+    from sparsett_bench.training.recipe import load_sources
+    from sparsett_bench.training.sampler import PairSampler
+
+    recipe = options.recipe
+    schedule, optim_cfg = recipe["schedule"], recipe["optimizer"]
+    rank, world_size, local_rank = _distributed()
+    batch_size, bn_batch = int(schedule["batch_size"]), int(schedule["bn_batch"])
+    if batch_size % world_size:
+        raise SparsettError(f"batch size {batch_size} does not split over {world_size} processes")
+    share = batch_size // world_size
+    bn_batch = min(bn_batch, share)
+    if share % bn_batch:
+        raise SparsettError(
+            f"{share} pairs per process do not split into BatchNorm batches of {bn_batch}"
+        )
+    device = torch.device(options.device)
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise SparsettError(f"--device {options.device}: PyTorch sees no CUDA device here")
+        device = torch.device("cuda", local_rank if world_size > 1 else (device.index or 0))
+        torch.cuda.set_device(device)
+    if options.precision not in ("fp32", "bf16", "fp16"):
+        raise SparsettError(f"unknown precision {options.precision!r} (fp32, bf16 or fp16)")
+    if options.precision == "fp16" and device.type != "cuda":
+        raise SparsettError("fp16 training needs CUDA; on the CPU use bf16 or fp32")
+    if options.threads:
+        torch.set_num_threads(options.threads)
+    if world_size > 1 and not torch.distributed.is_initialized():
+        torch.distributed.init_process_group("nccl" if device.type == "cuda" else "gloo")
+
+    seed = int(schedule["seed"])
+    torch.manual_seed(seed)  # the initial weights: identical on every rank
+    config = load_config(options.model)
+    model = build_model(options.model)
+    if options.imagenet is not None:
+        model.load_imagenet_backbone(options.imagenet)
+    if options.sync_bn and world_size > 1:
+        model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    model = model.to(device).train()
+    if options.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    optimizer = torch.optim.AdamW(
+        param_groups(
+            model, float(optim_cfg["lr"]), float(optim_cfg["weight_decay"]),
+            float(optim_cfg["backbone_lr_multiplier"]),
+        ),
+        lr=float(optim_cfg["lr"]),
+        weight_decay=float(optim_cfg["weight_decay"]),
+    )  # fmt: skip
+    scaler = torch.amp.GradScaler(device.type, enabled=options.precision == "fp16")
+    steps_per_epoch = int(schedule["pairs_per_epoch"]) // batch_size
+    total_steps = steps_per_epoch * int(schedule["epochs"])
+    if options.max_steps is not None:
+        total_steps = min(total_steps, options.max_steps)
+    options.out.mkdir(parents=True, exist_ok=True)
+    checkpoint_path = options.out / "checkpoint.pth"
+    step = 0
+    if options.resume:
+        step = _restore(checkpoint_path, model, optimizer, scaler, options)
+    forward = PairForward(model)
+    if world_size > 1:
+        forward = nn.parallel.DistributedDataParallel(
+            forward, device_ids=[device.index] if device.type == "cuda" else None
+        )
+    sampler = PairSampler(
+        load_sources(recipe, options.roots), float(recipe["sampling"]["negative_ratio"]), seed
+    )
+    dataset = PairDataset(
+        sampler, steps_per_epoch * batch_size, CropConfig(
+            z_size=config["input"]["template_size"], x_size=config["input"]["search_size"],
+            context_amount=config["input"]["context_amount"],
+        ),
+        score_size=config["neck"]["x_size"], stride=config["input"]["stride"],
+    )  # fmt: skip
+    weights = recipe["loss"]
+    autocast = (
+        torch.autocast(
+            device.type, dtype=torch.bfloat16 if options.precision == "bf16" else torch.float16
+        )
+        if options.precision != "fp32"
+        else nullcontext()
+    )
+    log_path = options.out / "metrics.jsonl"
+    if rank == 0:
+        _truncate_log(log_path, step)
+    last: dict[str, float] = {}
+    interrupted = False
+    with _StopFlag() as stop:
+        while step < total_steps and not interrupted:
+            epoch = step // steps_per_epoch
+            dataset.epoch = epoch
+            epoch_end = min((epoch + 1) * steps_per_epoch, total_steps)
+            loader = torch.utils.data.DataLoader(
+                dataset,
+                batch_sampler=StepBatches(
+                    epoch_end - epoch * steps_per_epoch, batch_size, rank, world_size,
+                    first_step=step - epoch * steps_per_epoch,
+                ),
+                num_workers=options.loader_workers,
+                persistent_workers=False,
+            )  # fmt: skip
+            for batch in loader:
+                started = time.perf_counter()
+                lr = lr_at(optim_cfg["lr_stages"], epoch)
+                for group in optimizer.param_groups:
+                    group["lr"] = lr * group["multiplier"]
+                last = _step(
+                    forward, optimizer, scaler, batch, bn_batch, weights, autocast, device,
+                    world_size, rank, seed, step, float(optim_cfg.get("grad_clip", 0.0)),
+                    training_losses,
+                )  # fmt: skip
+                step += 1
+                record = {
+                    "step": step, "epoch": epoch, "lr": lr,
+                    "pairs_per_s": batch_size / (time.perf_counter() - started), **last,
+                }  # fmt: skip
+                if rank == 0:
+                    if step % options.log_every == 0 or step == total_steps:
+                        with log_path.open("a", encoding="utf-8") as log:
+                            log.write(json.dumps(record) + "\n")
+                    if on_step:
+                        on_step(record | {"total_steps": total_steps})
+                if stop.raised:
+                    interrupted = True
+                    break
+            if rank == 0 and (step % steps_per_epoch == 0 or step == total_steps or interrupted):
+                _save(checkpoint_path, model, optimizer, scaler, step, options)
+                if step % steps_per_epoch == 0:
+                    model_path = options.out / f"epoch-{step // steps_per_epoch - 1:02d}.pth"
+                    model.save(model_path, options.model)
+    if world_size > 1:
+        torch.distributed.barrier()
+    return TrainResult(step, total_steps, interrupted, checkpoint_path if rank == 0 else None, last)
+
+
+def _step(forward, optimizer, scaler, batch, bn_batch, weights, autocast, device, world_size,
+          rank, seed, step, grad_clip, training_losses) -> dict[str, float]:  # fmt: skip
+    """One optimiser step over this rank's share, in BatchNorm batches (see the module doc)."""
+    batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+    positives = (batch["cls_gt"] == 1).sum().to(torch.float64)
+    if world_size > 1:
+        torch.distributed.all_reduce(positives)
+    normaliser = max(1.0, float(positives))
+    optimizer.zero_grad(set_to_none=True)
+    totals: dict[str, float] = {}
+    chunks = range(0, batch["z"].shape[0], bn_batch)
+    for number, start in enumerate(chunks):
+        part = {k: v[start : start + bn_batch] for k, v in batch.items()}
+        # dropout: seeded by the BatchNorm batch's place in the whole step, so it is the same
+        # however the step is split over ranks
+        global_number = rank * len(chunks) + number
+        torch.manual_seed(hash((seed, step, global_number)) % (2**63))
+        sync = nullcontext()
+        if world_size > 1 and number < len(chunks) - 1:
+            sync = forward.no_sync()
+        with sync:
+            with autocast:
+                out = forward(part["z"], part["x"])
+            terms = training_losses(out, part["cls_gt"], part["box_gt"], weights, normaliser)
+            scaler.scale(terms["total"] * world_size).backward()
+        for name, value in terms.items():
+            totals[name] = totals.get(name, 0.0) + float(value.detach())
+    if grad_clip > 0:
+        scaler.unscale_(optimizer)
+        torch.nn.utils.clip_grad_norm_(forward.parameters(), grad_clip)
+    scaler.step(optimizer)
+    scaler.update()
+    if world_size > 1:
+        values = torch.tensor(list(totals.values()), dtype=torch.float64)
+        torch.distributed.all_reduce(values)
+        totals = dict(zip(totals, values.tolist(), strict=True))
+    if not all(math.isfinite(v) for v in totals.values()):
+        raise SparsettError(f"step {step + 1}: non-finite loss {totals}")
+    return totals
+
+
+def _save(path: Path, model, optimizer, scaler, step: int, options: TrainOptions) -> None:
+    buffer = io.BytesIO()
+    state = {
+        "format": TRAIN_FORMAT,
+        "model_name": options.model,
+        "recipe": options.recipe,
+        "step": step,
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "scaler": scaler.state_dict(),
+        "torch_rng": torch.get_rng_state(),
+    }
+    torch.save(state, buffer)
+    write_bytes_atomic(path, buffer.getvalue())
+
+
+def _restore(path: Path, model, optimizer, scaler, options: TrainOptions) -> int:
+    from sparsett_bench.model.sparsett import read_checkpoint
+
+    if not path.is_file():
+        raise InputFileError(path, "no training checkpoint to resume from")
+    state = read_checkpoint(path)
+    if not isinstance(state, dict) or state.get("format") != TRAIN_FORMAT:
+        raise InputFileError(path, f"not a {TRAIN_FORMAT} checkpoint")
+    if state["model_name"] != options.model or state["recipe"] != options.recipe:
+        raise SparsettError(
+            f"{path}: saved for model {state['model_name']!r} with another recipe; resume with "
+            "the same --model, --recipe and --set options"
+        )
+    model.load_checked(state["model"], path)
+    optimizer.load_state_dict(state["optimizer"])
+    scaler.load_state_dict(state["scaler"])
+    torch.set_rng_state(state["torch_rng"])
+    return int(state["step"])
+
+
+def _truncate_log(path: Path, step: int) -> None:
+    """Keep the log lines of steps up to ``step`` (a resumed run rewrites the rest)."""
+    if not path.is_file():
+        return
+    kept = [
+        line for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip() and json.loads(line)["step"] <= step
+    ]  # fmt: skip
+    from sparsett_bench.atomic import write_text_atomic
+
+    write_text_atomic(path, "".join(f"{line}\n" for line in kept))

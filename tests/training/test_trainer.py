@@ -1,0 +1,139 @@
+"""The training loop on the real OTB sequences with sparsett-tiny: exact resume after an
+interrupt, and a 2-process gloo run equal to a 1-process run with the same total batch."""
+
+from __future__ import annotations
+
+import copy
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from sparsett_bench.training.recipe import load_recipe
+from sparsett_bench.training.trainer import TrainOptions, lr_at, train
+from tests.conftest import shared_path
+
+
+@pytest.fixture(scope="module")
+def recipe() -> dict:
+    """The official recipe shrunk to seconds: 4 pairs per step in BatchNorm batches of 2,
+    pairs drawn from the four real OTB sequences."""
+    root = shared_path("sequences", "otb")
+    recipe = copy.deepcopy(load_recipe("got10k"))
+    recipe["schedule"].update(batch_size=4, bn_batch=2, pairs_per_epoch=12, epochs=2)
+    recipe["optimizer"]["lr_stages"] = [[1, 1e-4], [2, 1e-5]]
+    recipe["sources"] = [{
+        "dataset": "otb2015", "split": "test", "root": str(root), "ratio": 1.0,
+        "sequences": ["Couple", "Crossing", "Football1", "Basketball"],
+    }]  # fmt: skip
+    return recipe
+
+
+def options(recipe: dict, out: Path, **overrides) -> TrainOptions:
+    return TrainOptions(model="sparsett-tiny", recipe=recipe, out=out, threads=1, **overrides)
+
+
+def weights(out: Path) -> dict[str, torch.Tensor]:
+    return torch.load(out / "checkpoint.pth", weights_only=True)["model"]
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(recipe, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("uninterrupted")
+    result = train(options(recipe, out))
+    assert (result.step, result.total_steps, result.interrupted) == (6, 6, False)
+    return out
+
+
+def test_the_official_learning_rate_stages() -> None:
+    stages = load_recipe("got10k")["optimizer"]["lr_stages"]
+    assert [lr_at(stages, e) for e in (0, 9, 10, 14, 15, 19)] == [
+        1e-4, 1e-4, 1e-5, 1e-5, 1e-6, 1e-6
+    ]  # fmt: skip
+
+
+def test_a_run_logs_every_step_and_saves_each_epoch(uninterrupted: Path) -> None:
+    import json
+
+    lines = [json.loads(x) for x in (uninterrupted / "metrics.jsonl").read_text().splitlines()]
+    assert [x["step"] for x in lines] == [1, 2, 3, 4, 5, 6]
+    assert [x["lr"] for x in lines] == [1e-4] * 3 + [1e-5] * 3
+    assert all(x["total"] > 0 for x in lines)
+    assert (uninterrupted / "epoch-00.pth").is_file() and (uninterrupted / "epoch-01.pth").is_file()
+    from sparsett_bench.model.config import build_model
+
+    assert build_model("sparsett-tiny").load(uninterrupted / "epoch-01.pth") == "sparsett-tiny"
+
+
+def test_interrupted_then_resumed_ends_with_the_same_weights(recipe, uninterrupted, tmp_path):
+    def interrupt_after_step_4(record: dict) -> None:
+        if record["step"] == 4:  # mid-epoch: the sampler position must be restored too
+            os.kill(os.getpid(), signal.SIGINT)
+
+    first = train(options(recipe, tmp_path), interrupt_after_step_4)
+    assert first.interrupted and first.step == 4
+    second = train(options(recipe, tmp_path, resume=True))
+    assert second.step == 6 and not second.interrupted
+    reference = weights(uninterrupted)
+    resumed = weights(tmp_path)
+    assert all(torch.equal(resumed[k], reference[k]) for k in reference)
+    import json
+
+    steps = [json.loads(x)["step"] for x in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert steps == [1, 2, 3, 4, 5, 6]
+
+
+def test_two_gloo_processes_match_one_process(recipe, tmp_path) -> None:
+    recipe_file = tmp_path / "recipe.toml"
+    recipe_file.write_text(_toml(recipe))
+    common = ["--model", "sparsett-tiny", "--recipe", str(recipe_file), "--max-steps", "2",
+              "--threads", "1", "--quiet"]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    for nproc, out in ((1, tmp_path / "one"), (2, tmp_path / "two")):
+        completed = subprocess.run(
+            [sys.executable, "-m", "sparsett_bench", "train", "--out", str(out),
+             "--nproc", str(nproc), *common],
+            capture_output=True, text=True, env=env, check=False,
+        )  # fmt: skip
+        assert completed.returncode == 0, completed.stderr[-3000:]
+    one, two = weights(tmp_path / "one"), weights(tmp_path / "two")
+    from sparsett_bench.model.config import build_model
+
+    # parameters, not BatchNorm running statistics: DistributedDataParallel keeps rank 0's
+    parameters = [name for name, _ in build_model("sparsett-tiny").named_parameters()]
+    assert any(not torch.equal(one[k], load_initial(k)) for k in parameters)
+    for key in parameters:
+        torch.testing.assert_close(two[key], one[key], rtol=1e-4, atol=1e-6, msg=key)
+
+
+def load_initial(key: str) -> torch.Tensor:
+    from sparsett_bench.model.config import build_model
+
+    torch.manual_seed(1000000007)
+    return build_model("sparsett-tiny").state_dict()[key]
+
+
+def _toml(recipe: dict) -> str:
+    """The small recipe as TOML (values are numbers, strings and lists of them)."""
+    lines = []
+    for section, table in recipe.items():
+        if isinstance(table, dict):
+            lines.append(f"[{section}]")
+            lines += [f"{k} = {_value(v)}" for k, v in table.items()]
+        elif isinstance(table, list):
+            for entry in table:
+                lines.append(f"[[{section}]]")
+                lines += [f"{k} = {_value(v)}" for k, v in entry.items()]
+        else:
+            lines.insert(0, f"{section} = {_value(table)}")
+    return "\n".join(lines) + "\n"
+
+
+def _value(value) -> str:
+    import json
+
+    return json.dumps(value)

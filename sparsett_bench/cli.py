@@ -637,20 +637,26 @@ def run(
         typer.Option(help="Results folder; <tracker>/ goes inside [default: results/<dataset>]."),
     ] = None,
     model: Annotated[
-        str, typer.Option(help="SparseTT configuration (models/<name>.toml).")
-    ] = "sparsett-swin-t",
+        str | None,
+        typer.Option(
+            help="SparseTT configuration (models/<name>.toml) [default: the checkpoint's own, "
+            "else sparsett-tiny with its shipped weights]."
+        ),
+    ] = None,
     checkpoint: Annotated[
         str | None,
         typer.Option(
             help="Weights: a sparsett-bench or official SparseTT checkpoint file, or a name "
-            "fetched by `download --model` (sparsett-fulldata, sparsett-got10k)."
+            "fetched by `download --model` (sparsett-fulldata, sparsett-got10k) [default: the "
+            "weights shipped for the model]."
         ),
     ] = None,
     tracker: Annotated[
         str | None,
         typer.Option(
-            help="Results name, or an OpenCV baseline (opencv-csrt, opencv-kcf, opencv-mil, "
-            "opencv-medianflow, opencv-tld, opencv-boosting) [default: the model's name]."
+            help="Results name, an OpenCV baseline (opencv-csrt, opencv-kcf, opencv-mil, "
+            "opencv-medianflow, opencv-tld, opencv-boosting, opencv-mosse), or your own "
+            "python:package.module:Class [default: the model's name]."
         ),
     ] = None,
     sequences: Annotated[
@@ -697,22 +703,39 @@ def run(
     torchrun each rank takes its share of the sequences.
     """
     from sparsett_bench.datasets.registry import canonical_name
-    from sparsett_bench.model.weights import resolve_checkpoint
+    from sparsett_bench.model.weights import (
+        DEFAULT_MODEL,
+        model_for_checkpoint,
+        resolve_checkpoint,
+        shipped_checkpoint,
+    )
     from sparsett_bench.tracking.benchmark_run import run_benchmark
-    from sparsett_bench.tracking.factory import TrackerSpec, is_opencv, tracker_params
+    from sparsett_bench.tracking.factory import (
+        TrackerSpec,
+        is_opencv,
+        is_python,
+        python_tracker,
+        tracker_params,
+    )
 
     try:
         key = canonical_name(dataset)
         if tracker is not None and is_opencv(tracker):
             spec = TrackerSpec(name=tracker, kind=tracker)
+        elif tracker is not None and is_python(tracker):
+            spec = TrackerSpec(name=python_tracker(tracker).name, kind=tracker)
         else:
             overrides = {
                 "test_lr": test_lr, "window_influence": window_influence, "penalty_k": penalty_k
             }  # fmt: skip
+            weights = resolve_checkpoint(checkpoint) if checkpoint else None
+            if model is None:
+                model = model_for_checkpoint(weights) if weights else DEFAULT_MODEL
+            weights = weights or shipped_checkpoint(model)
             spec = TrackerSpec(
                 name=tracker or model,
                 kind=model,
-                checkpoint=str(resolve_checkpoint(checkpoint)) if checkpoint else None,
+                checkpoint=str(weights) if weights else None,
                 params=tracker_params(model, key, overrides),
                 precision=precision,
                 fold_bn=fold_bn,

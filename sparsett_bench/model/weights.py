@@ -37,6 +37,30 @@ def resolve_checkpoint(value: str | Path) -> Path:
     return downloaded.resolve()
 
 
+DEFAULT_MODEL = "sparsett-tiny"  # the model shipped with its trained weights
+
+
+def shipped_checkpoint(model: str) -> Path | None:
+    """``models/<model>.pth`` beside the configuration, when the project ships weights for it."""
+    from sparsett_bench.model.config import model_dirs
+
+    for folder in model_dirs():
+        if (folder / f"{model}.pth").is_file():
+            return (folder / f"{model}.pth").resolve()
+    return None
+
+
+def model_for_checkpoint(path: str | Path) -> str:
+    """The configuration a checkpoint belongs to: the name a project checkpoint records, or
+    ``sparsett-swin-t`` for an official one."""
+    if checkpoint_kind(path) == "official":
+        return "sparsett-swin-t"
+    name = read_checkpoint(path).get("model")
+    if not name:
+        raise InputFileError(path, "the checkpoint does not record its model; give --model")
+    return str(name)
+
+
 def checkpoint_kind(path: str | Path) -> str:
     """``"project"`` or ``"official"``; anything else is an `InputFileError` naming the file."""
     loaded = read_checkpoint(path)

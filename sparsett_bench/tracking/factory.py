@@ -1,5 +1,7 @@
 """Trackers by name: a SparseTT model configuration (``sparsett-swin-t``, ``sparsett-tiny``)
-with its weights, or one of OpenCV's trackers (``opencv-csrt``, ...).
+with its weights, one of OpenCV's trackers (``opencv-csrt``, ...), or any Python class that
+implements `Tracker`, named ``python:package.module:ClassName`` (built with no arguments, in
+each worker process).
 
 A tracker is described by a `TrackerSpec`, a small picklable record, so that worker processes
 can each build their own copy (`build_tracker`)."""
@@ -14,6 +16,7 @@ from sparsett_bench.tracking.base import Tracker
 from sparsett_bench.tracking.postprocess import TrackerParams
 
 OPENCV_PREFIX = "opencv-"
+PYTHON_PREFIX = "python:"
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,25 @@ def is_opencv(kind: str) -> bool:
     return kind.startswith(OPENCV_PREFIX)
 
 
+def is_python(kind: str) -> bool:
+    return kind.startswith(PYTHON_PREFIX)
+
+
+def python_tracker(kind: str) -> Tracker:
+    """Import ``python:module:Class`` and build it with no arguments."""
+    import importlib
+
+    module, _, attribute = kind[len(PYTHON_PREFIX) :].partition(":")
+    try:
+        factory = getattr(importlib.import_module(module), attribute)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise SparsettError(f"{kind}: cannot import the tracker ({exc})") from None
+    tracker = factory()
+    if not isinstance(tracker, Tracker):
+        raise SparsettError(f"{kind}: not a tracker (needs name, init(image, box), update(image))")
+    return tracker
+
+
 def tracker_params(model: str, dataset: str, overrides: dict[str, float] | None = None) -> dict:
     """The model config's ``[tracker.<dataset>]`` table (else ``[tracker.default]``), with
     ``overrides`` (``test_lr``, ``window_influence``, ``penalty_k``) applied."""
@@ -65,6 +87,8 @@ def build_tracker(spec: TrackerSpec, device: str = "cpu") -> Tracker:
         tracker = create_opencv_tracker(spec.kind)
         tracker.name = spec.name
         return tracker
+    if is_python(spec.kind):
+        return python_tracker(spec.kind)
     from sparsett_bench.model.config import build_model, load_config
     from sparsett_bench.model.weights import load_weights
     from sparsett_bench.tracking.sparsett_tracker import SparseTTTracker

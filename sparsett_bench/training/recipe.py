@@ -58,7 +58,7 @@ def with_overrides(recipe: dict, assignments: list[str]) -> dict:
 
 def load_sources(recipe: dict, roots: dict[str, Path] | None = None) -> list[Source]:
     """The recipe's ``[[sources]]``, loaded (``roots`` overrides a dataset's root; an entry's
-    ``sequences`` list keeps only those sequences)."""
+    ``sequences`` list keeps only those sequences, ``max_sequences`` only the first N)."""
     from sparsett_bench.datasets import training_sources
     from sparsett_bench.datasets.loaders import load_sequences
 
@@ -77,6 +77,8 @@ def load_sources(recipe: dict, roots: dict[str, Path] | None = None) -> list[Sou
         else:
             names = entry.get("sequences")  # optional subset (any spelling)
             sequences = load_sequences(dataset, root, entry.get("split", "train"), names)
+        if "max_sequences" in entry:  # the first N, in the dataset's order
+            sequences = sequences[: int(entry["max_sequences"])]
         sources.append(
             Source(dataset, sequences, float(entry["ratio"]), int(entry.get("max_diff", 100)))
         )

@@ -146,7 +146,7 @@ def test_another_configuration_never_mixes_into_a_results_folder(
 def test_missing_weights_are_a_clear_error(tmp_path, otb_root) -> None:
     completed = cli(
         "run", "--dataset", "otb2015", "--root", str(otb_root), "--results", str(tmp_path),
-        "--model", "sparsett-tiny", "--sequences", "Couple", check=False,
+        "--model", "sparsett-swin-t", "--sequences", "Couple", check=False,
     )  # fmt: skip
     assert completed.returncode == 2 and "no weights" in completed.stderr
 

@@ -663,7 +663,12 @@ def run(
         str | None,
         typer.Option(help="Comma-separated sequences to track [default: the whole split]."),
     ] = None,
-    workers: Annotated[int, typer.Option(min=1, help="Processes tracking in parallel.")] = 1,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=0, help="Processes tracking in parallel [default 0: one per CPU core, or per GPU]."
+        ),
+    ] = 0,
     threads: Annotated[
         int,
         typer.Option(

@@ -7,6 +7,7 @@ TrackingNet test, and returns what the CLI prints.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,13 +69,13 @@ def run_benchmark(
     device: str = "cpu",
     console: Console | None = None,
 ) -> RunSummary:
+    """Track every unfinished sequence of the split (see the module docstring); ``workers=0``
+    means one process per CPU core, or per listed GPU."""
     key = canonical_name(dataset)
     split = split or DEFAULT_SPLIT.get(key, "test")
     devices = parse_devices(device)
     rank, world_size = runner.torchrun_rank()
     if world_size > 1 and devices[0].startswith("cuda"):
-        import os
-
         devices = [devices[int(os.environ.get("LOCAL_RANK", rank)) % len(devices)]]
     sequences = load_sequences(key, root, split, names)
     tracker_dir = (results or Path("results") / key) / spec.name
@@ -83,7 +84,8 @@ def run_benchmark(
     summary = RunSummary(key, split, tracker_dir, [s.name for s in sequences])
     todo = [job for job in jobs if not runner.is_done(tracker_dir, job)]
     summary.skipped = [job.name for job in jobs if job not in todo]
-    workers = max(1, workers if devices[0] == "cpu" else max(workers, len(devices)))
+    if workers == 0:  # one per core (each runs `threads` threads), or one per listed GPU
+        workers = max(1, (os.cpu_count() or 1) // threads) if devices[0] == "cpu" else len(devices)
     if todo:
         summary.tracked = _track_with_progress(
             spec, todo, tracker_dir, workers, devices, threads, console

@@ -140,6 +140,18 @@ def set_threads(threads: int) -> None:
         torch.set_num_threads(threads)
 
 
+def _die_with_parent() -> None:
+    """On Linux, a worker is killed when the parent dies (even by SIGKILL), so no orphan keeps
+    tracking beside a restarted run."""
+    if sys.platform.startswith("linux"):
+        import contextlib
+        import ctypes
+        import signal
+
+        with contextlib.suppress(OSError):
+            ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
 _worker_tracker: Tracker | None = None
 _worker_dir: Path | None = None
 _worker_error: str | None = None
@@ -149,6 +161,7 @@ def _worker_init(spec: TrackerSpec, devices: list[str], threads: int, tracker_di
     """Build this process's tracker. A failure is kept and raised by the first job: an
     initializer that raises makes ``multiprocessing.Pool`` respawn workers forever."""
     global _worker_tracker, _worker_dir, _worker_error
+    _die_with_parent()
     identity = multiprocessing.current_process()._identity  # 1, 2, ... per pool process
     device = devices[(identity[0] - 1) % len(devices)] if identity else devices[0]
     try:

@@ -62,7 +62,7 @@ def run_args(root: Path, results: Path, checkpoint: Path, names: list[str], *ext
 def reference(tmp_path_factory, otb_root, tiny_checkpoint) -> Path:
     """An uninterrupted one-worker run of the three short sequences."""
     results = tmp_path_factory.mktemp("reference")
-    cli(*run_args(otb_root, results, tiny_checkpoint, SHORT, "--no-report"))
+    cli(*run_args(otb_root, results, tiny_checkpoint, SHORT, "--workers", "1", "--no-report"))
     return results / "sparsett-tiny"
 
 
@@ -97,7 +97,7 @@ def test_sigkill_at_random_moments_then_resume(tmp_path, reference, otb_root, ti
     again (its file keeps its inode and modification time)."""
     folder = tmp_path / "sparsett-tiny"
     args = [sys.executable, "-m", "sparsett_bench"]
-    args += run_args(otb_root, tmp_path, tiny_checkpoint, SHORT, "--no-report")
+    args += run_args(otb_root, tmp_path, tiny_checkpoint, SHORT, "--workers", "1", "--no-report")
     chance = random.Random(7)
     finished: dict[str, tuple[int, int]] = {}
 

@@ -41,6 +41,7 @@ def save_baseline(report: Report, path: Path, tolerance: float = DEFAULT_TOLERAN
         "dataset": report.dataset,
         "split": report.split,
         "protocol": report.protocol.key,
+        "sequences": [s.name for s in report.sequences],
         "tolerance_points": tolerance,
         "trackers": {
             e.tracker: {m: e.scores()[m] for m in report.protocol.score_names()}
@@ -70,6 +71,13 @@ def check_baseline(report: Report, path: Path, tolerance: float | None = None) -
             path,
             f"baseline was recorded under protocol {document['protocol']},"
             f" this report uses {report.protocol.key}",
+        )
+    recorded = document.get("sequences")
+    if recorded is not None and recorded != [s.name for s in report.sequences]:
+        raise InputFileError(
+            path,
+            f"baseline was recorded on {len(recorded)} sequences, this report scores "
+            f"{len(report.sequences)} others (use the same --sequences)",
         )
     limit = (
         tolerance

@@ -707,6 +707,7 @@ def run(
     Finished sequences are skipped, so an interrupted run continues where it stopped; under
     torchrun each rank takes its share of the sequences.
     """
+    from sparsett_bench.datasets.download import file_digest
     from sparsett_bench.datasets.registry import canonical_name
     from sparsett_bench.model.weights import (
         DEFAULT_MODEL,
@@ -741,6 +742,7 @@ def run(
                 name=tracker or model,
                 kind=model,
                 checkpoint=str(weights) if weights else None,
+                checkpoint_sha256=file_digest(weights) if weights else None,
                 params=tracker_params(model, key, overrides),
                 precision=precision,
                 fold_bn=fold_bn,

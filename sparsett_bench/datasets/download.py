@@ -103,14 +103,18 @@ def verify(path: Path, remote: RemoteFile) -> None:
     if remote.size is not None and size != remote.size:
         raise ChecksumError(f"{path}: size {size} bytes, expected {remote.size}")
     if remote.digest_name:
-        hasher = hashlib.new(remote.digest_name)
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(CHUNK), b""):
-                hasher.update(block)
-        if hasher.hexdigest().lower() != remote.digest:
-            raise ChecksumError(
-                f"{path}: {remote.digest_name} {hasher.hexdigest()}, expected {remote.digest}"
-            )
+        digest = file_digest(path, remote.digest_name)
+        if digest != remote.digest:
+            raise ChecksumError(f"{path}: {remote.digest_name} {digest}, expected {remote.digest}")
+
+
+def file_digest(path: Path, algorithm: str = "sha256") -> str:
+    """The file's hex digest, read in blocks."""
+    hasher = hashlib.new(algorithm)
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(CHUNK), b""):
+            hasher.update(block)
+    return hasher.hexdigest().lower()
 
 
 def fetch(

@@ -24,13 +24,16 @@ class TrackerSpec:
     """Everything needed to rebuild a tracker in another process.
 
     ``name`` is what the results folder is called; ``kind`` is a model configuration or an
-    OpenCV tracker; ``params`` are SparseTT's test-time hyperparameters (``None`` for OpenCV);
-    ``precision``, ``fold_bn`` and ``cuda_graphs`` go to the model's `Predictor`.
+    OpenCV tracker; ``checkpoint_sha256`` identifies the weights (a retrained file at the same
+    path is another configuration); ``params`` are SparseTT's test-time hyperparameters
+    (``None`` for OpenCV); ``precision``, ``fold_bn`` and ``cuda_graphs`` go to the model's
+    `Predictor`.
     """
 
     name: str
     kind: str
     checkpoint: str | None = None
+    checkpoint_sha256: str | None = None
     params: dict | None = None
     precision: str = "fp32"
     fold_bn: bool = False

@@ -86,7 +86,8 @@ def run_benchmark(
     summary.skipped = [job.name for job in jobs if job not in todo]
     if workers == 0:  # one per core (each runs `threads` threads), or one per listed GPU
         workers = max(1, (os.cpu_count() or 1) // threads) if devices[0] == "cpu" else len(devices)
-    if todo:
+    if todo:  # the configuration is on disk before the first result, for the guard
+        runner.write_run_record(tracker_dir, spec, key, split, ",".join(devices), threads)
         summary.tracked = _track_with_progress(
             spec, todo, tracker_dir, workers, devices, threads, console
         )

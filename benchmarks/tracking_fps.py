@@ -42,7 +42,7 @@ def sparsett_spec(model: str, folder: Path) -> TrackerSpec:
     torch.manual_seed(0)
     path = folder / f"{model}.pth"
     build_model(model).save(path, model)
-    return TrackerSpec(model, model, str(path), tracker_params(model, "otb2015"))
+    return TrackerSpec(model, model, checkpoint=str(path), params=tracker_params(model, "otb2015"))
 
 
 def main() -> None:

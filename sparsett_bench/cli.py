@@ -584,6 +584,9 @@ def train(
         _fail(exc)
 
 
+LOSS_TERMS = ("fc_cls", "fc_reg", "conv_cls", "conv_reg")
+
+
 @contextlib.contextmanager
 def _training_progress(quiet: bool):
     """A rich progress bar fed by the trainer's per-step records (rank 0 only)."""
@@ -602,16 +605,17 @@ def _training_progress(quiet: bool):
         return
     columns = (
         TextColumn("epoch {task.fields[epoch]}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("loss {task.fields[loss]}  {task.fields[speed]} pairs/s"),
+        TextColumn("loss {task.fields[loss]} ({task.fields[terms]})  {task.fields[speed]} pairs/s"),
         TimeRemainingColumn(),
     )  # fmt: skip
     with Progress(*columns, console=console) as progress:
-        task = progress.add_task("train", total=None, epoch=0, loss="-", speed="-")
+        task = progress.add_task("train", total=None, epoch=0, loss="-", terms="-", speed="-")
 
         def on_step(record: dict) -> None:
             progress.update(
                 task, completed=record["step"], total=record["total_steps"],
                 epoch=record["epoch"], loss=f"{record['total']:.4f}",
+                terms=" ".join(f"{k} {record[k]:.3f}" for k in LOSS_TERMS if k in record),
                 speed=f"{record['pairs_per_s']:.1f}",
             )  # fmt: skip
 

@@ -34,6 +34,8 @@ def load_sequences(
     split = split or DEFAULT_SPLIT.get(key, "test")
     if key == "otb2015":  # its full layout can be partial: load only what is asked
         return otb2015.load(root, split, names)
+    if key == "synthetic":  # simulating a sequence costs milliseconds: only those asked for
+        return synthetic.load(root, split, names)
     sequences = _LOADERS[key](root, split)
     if names is None:
         return sequences

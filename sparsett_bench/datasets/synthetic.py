@@ -42,7 +42,7 @@ from sparsett_bench.datasets.sequence import Sequence
 from sparsett_bench.errors import InputFileError, SparsettError
 
 SEED = 20221
-SPLITS = {"test": (1, 24, 150), "train": (2, 400, 100)}  # split code, sequences, frames
+SPLITS = {"test": (1, 24, 150), "train": (2, 2000, 100)}  # split code, sequences, frames
 WIDTH, HEIGHT = 480, 360
 
 
@@ -328,13 +328,14 @@ def _measure(recipe: Recipe, track: Track) -> tuple[np.ndarray, np.ndarray]:
             cols[-1] - cols[0] + 1,
             rows[-1] - rows[0] + 1,
         )
-        ys, xs = np.nonzero(mask)
-        ys, xs = ys + top, xs + left
-        inside = (ys >= 0) & (ys < HEIGHT) & (xs >= 0) & (xs < WIDTH)
+        # the mask's columns that land in the image, minus the occluder's
+        column_counts = mask[max(-top, 0) : max(HEIGHT - top, 0)].sum(axis=0)
+        xs = left + np.arange(mask.shape[1])
+        shown = (xs >= 0) & (xs < WIDTH)
         span = _occluder_span(recipe, track, frame)
         if span is not None:
-            inside &= ~((xs >= span[0]) & (xs < span[1]))
-        visible[frame] = inside.sum() / max(mask.sum(), 1)
+            shown &= (xs < span[0]) | (xs >= span[1])
+        visible[frame] = column_counts[shown].sum() / max(mask.sum(), 1)
     return boxes, visible
 
 
@@ -398,13 +399,20 @@ def write_sequence(generated: Generated, folder: Path) -> None:
         (staging / "attributes.txt").write_text(",".join(generated.attributes) + "\n")
 
 
-def load(root: str | Path, split: str = "test") -> list[Sequence]:
-    """The split's sequences; missing ones are simulated, and their frames rendered to
-    ``root/<split>/<seq>`` the first time anything asks for them."""
+def load(root: str | Path, split: str = "test", names: list[str] | None = None) -> list[Sequence]:
+    """The split's sequences (only ``names``, any spelling, when given: the others are not
+    even simulated); their frames are rendered to ``root/<split>/<seq>`` the first time
+    anything asks for them."""
+    from sparsett_bench.datasets._files import select
+
     root = Path(root)
     if split not in SPLITS:
         raise SparsettError(f"synthetic splits are {', '.join(SPLITS)}, not {split!r}")
-    return [_sequence(root / split, split, index) for index in range(SPLITS[split][1])]
+    every = [sequence_name(split, index) for index in range(SPLITS[split][1])]
+    chosen = set(select(every, names))
+    return [
+        _sequence(root / split, split, index) for index, name in enumerate(every) if name in chosen
+    ]
 
 
 def _sequence(base: Path, split: str, index: int) -> Sequence:

@@ -18,7 +18,6 @@ in the project's model format (``epoch-NN.pth``, for ``run --checkpoint``).
 from __future__ import annotations
 
 import io
-import json
 import math
 import os
 import signal
@@ -33,6 +32,7 @@ from torch import nn
 
 from sparsett_bench.atomic import write_bytes_atomic
 from sparsett_bench.errors import InputFileError, SparsettError
+from sparsett_bench.training.metrics_log import MetricsLog
 
 TRAIN_FORMAT = "sparsett-bench-train/1"
 
@@ -209,12 +209,10 @@ def train(options: TrainOptions, on_step: Callable[[dict], None] | None = None) 
         if options.precision != "fp32"
         else nullcontext()
     )
-    log_path = options.out / "metrics.jsonl"
-    if rank == 0:
-        _truncate_log(log_path, step)
+    log = MetricsLog(options.out, step) if rank == 0 else None
     last: dict[str, float] = {}
     interrupted = False
-    with _StopFlag() as stop:
+    with _StopFlag() as stop, log or nullcontext():
         while step < total_steps and not interrupted:
             epoch = step // steps_per_epoch
             dataset.epoch = epoch
@@ -228,6 +226,7 @@ def train(options: TrainOptions, on_step: Callable[[dict], None] | None = None) 
                 num_workers=options.loader_workers,
                 persistent_workers=False,
             )  # fmt: skip
+            waited_from = time.perf_counter()
             for batch in loader:
                 started = time.perf_counter()
                 lr = lr_at(optim_cfg["lr_stages"], epoch)
@@ -239,14 +238,16 @@ def train(options: TrainOptions, on_step: Callable[[dict], None] | None = None) 
                     training_losses,
                 )  # fmt: skip
                 step += 1
+                finished = time.perf_counter()
                 record = {
                     "step": step, "epoch": epoch, "lr": lr,
-                    "pairs_per_s": batch_size / (time.perf_counter() - started), **last,
+                    "pairs_per_s": batch_size / (finished - waited_from),
+                    "data_wait_s": started - waited_from, **last,
                 }  # fmt: skip
-                if rank == 0:
+                waited_from = finished
+                if log is not None:
                     if step % options.log_every == 0 or step == total_steps:
-                        with log_path.open("a", encoding="utf-8") as log:
-                            log.write(json.dumps(record) + "\n")
+                        log.write(record)
                     if on_step:
                         on_step(record | {"total_steps": total_steps})
                 if stop.raised:
@@ -337,16 +338,3 @@ def _restore(path: Path, model, optimizer, scaler, options: TrainOptions) -> int
     scaler.load_state_dict(state["scaler"])
     torch.set_rng_state(state["torch_rng"])
     return int(state["step"])
-
-
-def _truncate_log(path: Path, step: int) -> None:
-    """Keep the log lines of steps up to ``step`` (a resumed run rewrites the rest)."""
-    if not path.is_file():
-        return
-    kept = [
-        line for line in path.read_text(encoding="utf-8").splitlines()
-        if line.strip() and json.loads(line)["step"] <= step
-    ]  # fmt: skip
-    from sparsett_bench.atomic import write_text_atomic
-
-    write_text_atomic(path, "".join(f"{line}\n" for line in kept))

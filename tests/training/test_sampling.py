@@ -117,7 +117,8 @@ def test_synthetic_training_pairs_are_valid_crops(tmp_path) -> None:
     from sparsett_bench.datasets.loaders import load_sequences
     from sparsett_bench.training.data import read_frame
 
-    sequences = load_sequences("synthetic", tmp_path, "train")[:3]
+    names = ["synthetic-train-0000", "synthetic-train-0001", "synthetic-train-0002"]
+    sequences = load_sequences("synthetic", tmp_path, "train", names)
     sampler = PairSampler([Source("synthetic", sequences, 1.0)], 0.33, seed=2)
     for k in range(6):
         rng = sampler.rng(0, k)

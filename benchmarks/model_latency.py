@@ -100,19 +100,37 @@ def cuda_paths(model: torch.nn.Module, z: torch.Tensor) -> dict[str, Run]:
     return paths
 
 
-def measure(name: str, device: str, frames: int, warmup: int) -> dict[str, float]:
-    """Median seconds per frame of each path, the first ``warmup`` frames dropped."""
+def measure(
+    name: str, device: str, frames: int, warmup: int, official: tuple[Path, Path] | None = None
+) -> tuple[dict[str, float], list[str]]:
+    """Median seconds per frame of each path, the first ``warmup`` frames dropped, and notes.
+    With ``official`` (repository, checkpoint) the official model's per-frame call is the
+    first path, and both models hold that checkpoint's weights."""
+    torch.manual_seed(0)
     model = build_model(name).eval()
     z = torch.randn(1, 3, 127, 127)
     xs = [torch.randn(1, 3, 289, 289) for _ in range(frames)]
-    paths = cuda_paths(model, z) if device == "cuda" else cpu_paths(model, z)
+    paths: dict[str, Run] = {}
+    notes = []
+    if official is not None:
+        from benchmarks.official_sparsett import build_official, official_paths
+
+        repo, checkpoint = official
+        model.load_official(checkpoint)
+        paths["official"], official_score = official_paths(build_official(repo, checkpoint), z)
+        predictor = Predictor(model)
+        predictor.set_template(z)
+        gap = (predictor.search(xs[0])["score"] - official_score(xs[0])).abs().max()
+        notes.append(f"  same weights: max |fused score, folded - official| {float(gap):.1e}")
+    paths |= cuda_paths(model, z) if device == "cuda" else cpu_paths(model, z)
     timings: dict[str, list[float]] = {label: [] for label in paths}
     for x in [xs[0]] * warmup + xs:
         for label, run in paths.items():
             start = time.perf_counter()
             run(x)
             timings[label].append(time.perf_counter() - start)
-    return {label: statistics.median(values[warmup:]) for label, values in timings.items()}
+    medians = {label: statistics.median(values[warmup:]) for label, values in timings.items()}
+    return medians, notes
 
 
 def main() -> None:
@@ -121,7 +139,18 @@ def main() -> None:
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument("--frames", type=int, default=None, help="default: 10 CPU, 200 CUDA")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--official-repo", type=Path, default=None,
+        help="a checkout of fzh0917/SparseTT (needs mmcv 1.x and mmdet 2.x): its per-frame call "
+        "becomes the in-run anchor for sparsett-swin-t",
+    )  # fmt: skip
+    parser.add_argument(
+        "--official-checkpoint", type=Path, default=None,
+        help="official-format weights for both models (with --official-repo)",
+    )  # fmt: skip
     args = parser.parse_args()
+    if (args.official_repo is None) != (args.official_checkpoint is None):
+        parser.error("--official-repo and --official-checkpoint go together")
     cuda = args.device == "cuda"
     if cuda and not torch.cuda.is_available():
         parser.error("--device cuda: CUDA is not available")
@@ -137,17 +166,20 @@ def main() -> None:
         f"torch {torch.__version__}, numpy {np.__version__}; median of {frames} frames"
     ]
     for name in ("sparsett-tiny", "sparsett-swin-t"):
-        result = measure(name, args.device, frames, warmup=10 if cuda else 1)
-        base_path = next(iter(result))
-        base = result[base_path]
+        official = None
+        if name == "sparsett-swin-t" and args.official_repo is not None:
+            official = (args.official_repo, args.official_checkpoint)
+        result, notes = measure(name, args.device, frames, 10 if cuda else 1, official)
+        baselines = [p for p in ("official", "eager-uncached", "fp32-unfolded") if p in result]
         for path, seconds in result.items():
             line = f"  {name:16s} {path:15s} {seconds * 1000:8.1f} ms  "
             if cuda:
                 line += f"{1 / seconds:7.1f} FPS  "
-            line += f"x{base / seconds:4.2f} vs {base_path}"
-            if name == "sparsett-swin-t" and not cuda:
+            line += "  ".join(f"x{result[b] / seconds:4.2f} vs {b}" for b in baselines)
+            if name == "sparsett-swin-t" and not cuda and official is None:
                 line += f"  x{OFFICIAL_SECONDS / seconds:4.2f} vs official 0.45 s"
             lines.append(line)
+        lines += notes
     print("\n".join(lines))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -50,7 +50,9 @@ def export_search_branch(model: nn.Module, path: str | Path, opset: int = 17) ->
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
         torch.onnx.export(
-            SearchBranch(model),
+            # eval() on the wrapper too: the exporter restores the wrapper's own mode after
+            # tracing, and a fresh module's is training, which would reach the model
+            SearchBranch(model).eval(),
             (x, memory),
             str(path),
             dynamo=False,

@@ -8,7 +8,7 @@ can each build their own copy (`build_tracker`)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
 
 from sparsett_bench.errors import SparsettError
@@ -27,7 +27,8 @@ class TrackerSpec:
     OpenCV tracker; ``checkpoint_sha256`` identifies the weights (a retrained file at the same
     path is another configuration); ``params`` are SparseTT's test-time hyperparameters
     (``None`` for OpenCV); ``precision``, ``fold_bn`` and ``cuda_graphs`` go to the model's
-    `Predictor`.
+    `Predictor`; ``runtime`` is ``torch`` or ``onnxruntime`` (the search branch on ONNX
+    Runtime's CPU provider).
     """
 
     name: str
@@ -38,9 +39,15 @@ class TrackerSpec:
     precision: str = "fp32"
     fold_bn: bool = False
     cuda_graphs: bool = False
+    runtime: str = "torch"
 
     def describe(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def defaults(cls) -> dict:
+        """Every field's default: a record written before a field existed had that value."""
+        return {f.name: f.default for f in fields(cls) if f.default is not MISSING}
 
 
 def is_opencv(kind: str) -> bool:
@@ -82,8 +89,9 @@ def tracker_params(model: str, dataset: str, overrides: dict[str, float] | None 
     return params
 
 
-def build_tracker(spec: TrackerSpec, device: str = "cpu") -> Tracker:
-    """A fresh tracker for ``spec`` on ``device`` (model weights loaded, eval mode)."""
+def build_tracker(spec: TrackerSpec, device: str = "cpu", threads: int | None = None) -> Tracker:
+    """A fresh tracker for ``spec`` on ``device`` (model weights loaded, eval mode);
+    ``threads`` is for a runtime that takes its thread count when it is built."""
     if is_opencv(spec.kind):
         from sparsett_bench.tracking.opencv_baselines import create_opencv_tracker
 
@@ -116,4 +124,6 @@ def build_tracker(spec: TrackerSpec, device: str = "cpu") -> Tracker:
         precision=spec.precision,  # type: ignore[arg-type]
         fold_bn=spec.fold_bn,
         cuda_graphs=spec.cuda_graphs,
+        runtime=spec.runtime,  # type: ignore[arg-type]
+        threads=threads,
     )

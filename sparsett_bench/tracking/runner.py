@@ -165,7 +165,7 @@ def _worker_init(spec: TrackerSpec, devices: list[str], threads: int, tracker_di
     identity = multiprocessing.current_process()._identity  # 1, 2, ... per pool process
     device = devices[(identity[0] - 1) % len(devices)] if identity else devices[0]
     try:
-        _worker_tracker = build_tracker(spec, device)
+        _worker_tracker = build_tracker(spec, device, threads)
     except SparsettError as exc:
         _worker_error = str(exc)
     set_threads(threads)
@@ -197,7 +197,7 @@ def run_jobs(
     tracker_dir.mkdir(parents=True, exist_ok=True)
     outcomes = []
     if workers <= 1 or len(jobs) <= 1:
-        tracker = build_tracker(spec, devices[0])
+        tracker = build_tracker(spec, devices[0], threads)
         set_threads(threads)
         for job in jobs:
             outcomes.append(_run_job(tracker, job, tracker_dir))
@@ -226,6 +226,8 @@ def check_configuration(tracker_dir: Path, spec: TrackerSpec) -> None:
         previous = json.loads(record.read_text(encoding="utf-8")).get("tracker")
     except (OSError, ValueError) as exc:
         raise InputFileError(record, f"unreadable run record: {exc}") from None
+    if previous is not None:
+        previous = TrackerSpec.defaults() | previous
     if previous is not None and previous != spec.describe():
         changed = sorted(
             k for k in set(previous) | set(spec.describe())

@@ -6,21 +6,28 @@ search region around the previous state, runs the search branch, and post-proces
 19x19 score map (`postprocess`). Frame 1's output is the given box itself, as in the official
 testers. The last update's intermediate values are kept in ``last`` for diagnostics.
 
-The network runs through a `Predictor` (device, precision, CUDA graphs). The defaults, fp32
-without BatchNorm folding, reproduce the official tracker bit for bit with one CPU thread;
-``fold_bn=True`` is about 9% faster on a CPU and moves the score by about 3e-6.
+The network runs through a `Predictor` (device, precision, CUDA graphs), or with
+``runtime="onnxruntime"`` through an `OnnxPredictor` (CPU, fp32; the score moves by up to
+1e-4). The defaults, PyTorch in fp32 without BatchNorm folding, reproduce the official tracker
+bit for bit with one CPU thread; ``fold_bn=True`` is about 10% faster on a CPU and moves the
+score by about 3e-6.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import torch
 
+from sparsett_bench.errors import SparsettError
 from sparsett_bench.model.inference import Precision, Predictor
+from sparsett_bench.model.onnx_predictor import OnnxPredictor
 from sparsett_bench.tracking import crop, postprocess
 from sparsett_bench.tracking.postprocess import TrackerParams
+
+Runtime = Literal["torch", "onnxruntime"]
 
 
 @dataclass
@@ -54,11 +61,24 @@ class SparseTTTracker:
         precision: Precision = "fp32",
         fold_bn: bool = False,
         cuda_graphs: bool = False,
+        runtime: Runtime = "torch",
+        threads: int | None = None,
     ) -> None:
         self.name = name
-        self.predictor = Predictor(
-            model, device=device, precision=precision, fold_bn=fold_bn, cuda_graphs=cuda_graphs
-        )
+        self.predictor: Predictor | OnnxPredictor
+        if runtime == "onnxruntime":
+            if torch.device(device).type != "cpu" or precision != "fp32" or cuda_graphs:
+                raise SparsettError(
+                    "--runtime onnxruntime runs on the CPU in fp32 (no --precision, no CUDA)"
+                )
+            self.predictor = OnnxPredictor(model, threads=threads)
+        elif runtime == "torch":
+            self.predictor = Predictor(
+                model, device=device, precision=precision, fold_bn=fold_bn,
+                cuda_graphs=cuda_graphs,
+            )  # fmt: skip
+        else:
+            raise SparsettError(f"unknown runtime {runtime!r} (torch or onnxruntime)")
         self.params = params
         self.z_size, self.x_size, self.context_amount = z_size, x_size, context_amount
         self.window = postprocess.cosine_window(score_size)

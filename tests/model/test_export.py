@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytest.importorskip("onnxruntime")
@@ -28,3 +29,32 @@ def test_export_command_on_the_tiny_model(tmp_path: Path) -> None:
     assert out.stat().st_size > 100_000
     difference = float(result.output.rsplit("max |difference|", 1)[1].split()[0])
     assert difference <= 1e-4
+
+
+def test_export_leaves_the_model_in_eval_mode(tmp_path: Path) -> None:
+    """The exporter restores its wrapper's mode after tracing: a model left in training mode
+    would run dropout in every template computed after an export."""
+    from sparsett_bench.model.config import build_model
+    from sparsett_bench.model.export import export_search_branch
+
+    model = build_model("sparsett-tiny").eval()
+    export_search_branch(model, tmp_path / "tiny.onnx")
+    assert not [name for name, module in model.named_modules() if module.training]
+
+
+def test_onnx_predictor_matches_the_official_forward(official_checkpoint, golden) -> None:
+    """`run --runtime onnxruntime`: template in PyTorch, search branch in onnxruntime, on the
+    golden inputs with the official-format checkpoint, within 1e-4 of the official outputs."""
+    import torch
+
+    from sparsett_bench.model.onnx_predictor import OnnxPredictor
+    from sparsett_bench.model.sparsett import SparseTT
+
+    net = SparseTT().eval()
+    net.load_official(official_checkpoint)
+    predictor = OnnxPredictor(net, threads=2)
+    predictor.set_template(torch.from_numpy(golden["z_input"]))
+    out = predictor.search(torch.from_numpy(golden["x_input"]))
+    score = np.abs(out["score"].numpy() - golden["x_score_fused"]).max()
+    boxes = np.abs(out["bbox_conv"].numpy() - golden["x_bbox_track_xyxy"]).max()
+    assert score <= 1e-4 and boxes <= 1e-2, (score, boxes)

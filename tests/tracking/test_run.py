@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sparsett_bench.errors import SparsettError
 from tests.conftest import shared_path
 
 SHORT = ["Couple", "Crossing", "Football1"]  # 140 + 120 + 74 frames
@@ -224,3 +225,32 @@ def test_run_sparsett_and_csrt_then_report_from_the_command_line(
     # CSRT really tracks these targets; untrained random weights do not
     assert trackers["opencv-csrt"]["overall"]["auc"] > trackers["sparsett-tiny"]["overall"]["auc"]
     assert trackers["opencv-csrt"]["speed"]["fps"] > 0
+
+
+def test_onnxruntime_runtime_tracks_as_pytorch(tmp_path, reference, otb_root, tiny_checkpoint):
+    """``--runtime onnxruntime`` (a configuration of its own, so its own folder) tracks the
+    short sequences within a hundredth of a pixel of the PyTorch run."""
+    pytest.importorskip("onnxruntime", reason="onnxruntime is not installed")
+    cli(*run_args(otb_root, tmp_path, tiny_checkpoint, ["Football1"], "--runtime",
+                  "onnxruntime", "--workers", "1", "--no-report"))  # fmt: skip
+    ours = np.loadtxt(tmp_path / "sparsett-tiny" / "Football1.txt", delimiter=",")
+    np.testing.assert_allclose(
+        ours, np.loadtxt(reference / "Football1.txt", delimiter=","), atol=1e-2
+    )
+    guarded = cli(*run_args(otb_root, tmp_path, tiny_checkpoint, ["Football1"]), check=False)
+    assert guarded.returncode != 0 and "runtime" in guarded.stderr
+
+
+def test_a_record_from_before_a_field_existed_has_its_default(tmp_path) -> None:
+    """run.json files written before ``runtime`` existed hold the torch runtime's results."""
+    import json
+
+    from sparsett_bench.tracking.factory import TrackerSpec
+    from sparsett_bench.tracking.runner import check_configuration
+
+    spec = TrackerSpec("sparsett-tiny", "sparsett-tiny", checkpoint="w.pth")
+    old = {k: v for k, v in spec.describe().items() if k != "runtime"}
+    (tmp_path / "run.json").write_text(json.dumps({"tracker": old}))
+    check_configuration(tmp_path, spec)
+    with pytest.raises(SparsettError, match="runtime"):
+        check_configuration(tmp_path, TrackerSpec(**spec.describe() | {"runtime": "onnxruntime"}))

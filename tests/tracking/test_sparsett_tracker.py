@@ -45,10 +45,10 @@ def _golden(tag: str) -> tuple[dict, dict]:
     return dict(np.load(path)), meta
 
 
-def _tracker(model, meta: dict) -> SparseTTTracker:
+def _tracker(model, meta: dict, **options) -> SparseTTTracker:
     hp = meta["hyper_params"]
     params = TrackerParams(hp["test_lr"], hp["window_influence"], hp["penalty_k"])
-    return SparseTTTracker(model, params)
+    return SparseTTTracker(model, params, **options)
 
 
 def test_frames_decode_to_the_official_pixels(frames) -> None:
@@ -61,7 +61,19 @@ def test_frames_decode_to_the_official_pixels(frames) -> None:
 def test_every_frame_from_the_recorded_prior(frames, model, tag: str, mode: str) -> None:
     """Teacher-forced: each update starts from the official tracker's own prior state."""
     golden, meta = _golden(tag)
-    tracker = _tracker(model, meta)
+    _match_from_recorded_priors(_tracker(model, meta), frames, golden, meta, mode)
+
+
+def test_onnxruntime_from_the_recorded_prior(frames, model) -> None:
+    """The search branch on ONNX Runtime (``run --runtime onnxruntime``) keeps the same
+    tolerances against the official tracker."""
+    pytest.importorskip("onnxruntime", reason="onnxruntime is not installed")
+    golden, meta = _golden("got10k")
+    tracker = _tracker(model, meta, runtime="onnxruntime", threads=2)
+    _match_from_recorded_priors(tracker, frames, golden, meta, "gtprior")
+
+
+def _match_from_recorded_priors(tracker, frames, golden: dict, meta: dict, mode: str) -> None:
     tracker.init(frames[0], np.array(meta["gt_frame1_xywh"]))
     np.testing.assert_array_equal(tracker.pos, golden[f"{mode}_state_pos_cxcy"][0])
     best_id_differs = []
@@ -80,9 +92,7 @@ def test_every_frame_from_the_recorded_prior(frames, model, tag: str, mode: str)
             best_id_differs.append(k)
             assert golden[f"{mode}_pscore_top2_gap"][k] < 1e-4
         np.testing.assert_allclose(record.score, golden[f"{mode}_score_fused"][k], atol=5e-3)
-        np.testing.assert_allclose(
-            record.box_xyxy, golden[f"{mode}_box_xyxy_in_crop"][k], atol=0.3
-        )
+        np.testing.assert_allclose(record.box_xyxy, golden[f"{mode}_box_xyxy_in_crop"][k], atol=0.3)
         np.testing.assert_allclose(box, golden[f"{mode}_pred_xywh"][k + 1], atol=0.05)
     assert len(best_id_differs) <= 2
 

@@ -1,0 +1,98 @@
+"""The official SparseTT model (github.com/fzh0917/SparseTT), built from a checkout the user
+provides, for an in-run speed anchor in `model_latency.py`. Nothing of it is in this project:
+the checkout is imported from where it lies, unmodified.
+
+It needs mmcv 1.x and mmdet 2.x beside torch. Tested with the checkout at 791245c, mmcv 1.7.2
+built without compiled ops (``MMCV_WITH_OPS=0``, setuptools < 70, ``--no-build-isolation``),
+mmdet 2.28.2, yacs, loguru, addict, yapf, terminaltables and pycocotools, in a venv made with
+``--system-site-packages`` (so it shares this project's torch). Runtime shims, none of which
+touches a number: ``collections.Iterable``/``Mapping`` for Python >= 3.10; a stub ``mmcv._ext``
+whose functions raise (mmdet imports ``mmcv.ops``; SparseTT uses no compiled op); a dummy file
+for ``SwinTransformer.pretrained`` (the backbone's ``init_weights`` always loads one; the
+checkpoint then replaces every tensor through the official ``pretrain_model_path``).
+"""
+
+from __future__ import annotations
+
+import collections
+import collections.abc
+import contextlib
+import os
+import sys
+import tempfile
+import types
+from pathlib import Path
+
+import torch
+
+CONFIG = "experiments/sparsett/test/got10k/sparsett_swin_got10k.yaml"
+
+
+def _stub_mmcv_ops() -> None:
+    try:
+        import mmcv._ext  # noqa: F401
+    except ImportError:
+        stub = types.ModuleType("mmcv._ext")
+
+        def missing(name: str):
+            if name.startswith("__"):
+                raise AttributeError(name)
+
+            def refuse(*args, **kwargs):
+                raise RuntimeError(f"mmcv._ext.{name}: no compiled ops in this mmcv")
+
+            return refuse
+
+        stub.__getattr__ = missing  # type: ignore[attr-defined]
+        stub.__file__ = __file__
+        sys.modules["mmcv._ext"] = stub
+
+
+def build_official(repo: Path, checkpoint: Path) -> torch.nn.Module:
+    """The official tracking model from ``repo`` with ``checkpoint`` (official format), in eval
+    mode. The official import creates an empty ``./dump`` folder: it is made in a temporary
+    working directory."""
+    for name in ("Iterable", "Mapping"):
+        if not hasattr(collections, name):
+            setattr(collections, name, getattr(collections.abc, name))
+    _stub_mmcv_ops()
+    sys.path.insert(0, str(repo.resolve()))
+    previous = Path.cwd()
+    with tempfile.TemporaryDirectory() as scratch:
+        os.chdir(scratch)
+        try:
+            from loguru import logger
+
+            logger.remove()
+            logger.add(sys.stderr, level="WARNING")
+            from videoanalyst.config.config import cfg, specify_task
+            from videoanalyst.model import builder
+
+            cfg.merge_from_file(str(repo / CONFIG))
+            _, task_cfg = specify_task(cfg.test)
+            dummy = Path(scratch) / "swin_pretrained.pth"
+            torch.save({"model": {"unused": torch.zeros(1)}}, dummy)
+            task_cfg.model.task_model.SiamTrack.pretrain_model_path = str(checkpoint)
+            task_cfg.model.backbone.SwinTransformer.pretrained = str(dummy)
+            with contextlib.redirect_stdout(sys.stderr):
+                model = builder.build("track", task_cfg.model)
+        finally:
+            os.chdir(previous)
+    return model.eval()
+
+
+def official_paths(model: torch.nn.Module, z: torch.Tensor):
+    """The official tracker's per-frame call: template features once (``phase="feature"``,
+    as ``SparseTTTracker.init``), then ``model(x, *features, phase="track")`` per frame;
+    returns (run, fused score of a frame) functions."""
+    with torch.no_grad():
+        features = model(z, phase="feature")
+
+    def run(x: torch.Tensor):
+        with torch.no_grad():
+            return model(x, *features, phase="track")
+
+    def score(x: torch.Tensor) -> torch.Tensor:
+        return run(x)[0]
+
+    return run, score

@@ -4,10 +4,12 @@ by side for SparseTT and the OpenCV baselines, measured in one run.
 Every tracker goes through the same code as ``sparsett-bench run`` (`runner.track`): frames
 decoded one ahead in a thread and excluded from the timing, init + update timed per frame.
 FPS = frames / total tracking time; "mean 1/t" is the got10k toolkit's per-frame average.
-SparseTT models use seeded random weights here (no trained weights can be downloaded on this
-machine): speed does not depend on the weights' values, apart from the crop size the
-predicted box leads to. ``--frames N`` tracks the first N frames only (swin-t at ~2 FPS on two
-cores takes minutes for the whole sequence).
+sparsett-tiny uses its shipped weights; sparsett-swin-t seeded random weights (no trained
+weights can be downloaded on this machine: speed does not depend on the weights' values, apart
+from the crop size the predicted box leads to), run three ways: the default PyTorch path
+(bit-identical to the official), ``--fold-bn``, and ``--runtime onnxruntime``.
+``--swin-frames N`` tracks the first N frames only with swin-t on a CPU (about 4 FPS on two
+cores: minutes for the whole sequence).
 
 Run: python benchmarks/tracking_fps.py [--threads 2] [--frames 725] [--device cuda]
 """
@@ -19,6 +21,7 @@ import datetime
 import platform
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -34,15 +37,29 @@ OPENCV = ["opencv-csrt", "opencv-kcf", "opencv-mil", "opencv-medianflow", "openc
           "opencv-boosting"]  # fmt: skip
 
 
-def sparsett_spec(model: str, folder: Path) -> TrackerSpec:
+def sparsett_specs(folder: Path) -> list[TrackerSpec]:
     import torch
 
     from sparsett_bench.model.config import build_model
+    from sparsett_bench.model.weights import shipped_checkpoint
 
+    tiny = TrackerSpec(
+        "sparsett-tiny", "sparsett-tiny", checkpoint=str(shipped_checkpoint("sparsett-tiny")),
+        params=tracker_params("sparsett-tiny", "otb2015"),
+    )  # fmt: skip
     torch.manual_seed(0)
-    path = folder / f"{model}.pth"
-    build_model(model).save(path, model)
-    return TrackerSpec(model, model, checkpoint=str(path), params=tracker_params(model, "otb2015"))
+    path = folder / "sparsett-swin-t.pth"
+    build_model("sparsett-swin-t").save(path, "sparsett-swin-t")
+    swin = TrackerSpec(
+        "sparsett-swin-t", "sparsett-swin-t", checkpoint=str(path),
+        params=tracker_params("sparsett-swin-t", "otb2015"),
+    )  # fmt: skip
+    return [
+        tiny,
+        swin,
+        replace(swin, name="sparsett-swin-t --fold-bn", fold_bn=True),
+        replace(swin, name="sparsett-swin-t onnxruntime", runtime="onnxruntime"),
+    ]
 
 
 def main() -> None:
@@ -64,21 +81,19 @@ def main() -> None:
         f"Basketball ({len(job.frames)} frames, 576x432); FPS = frames / tracking time",
     ]
     with tempfile.TemporaryDirectory() as tmp:
-        specs = [
-            sparsett_spec("sparsett-tiny", Path(tmp)),
-            sparsett_spec("sparsett-swin-t", Path(tmp)),
-        ]
-        specs += [TrackerSpec(name, name) for name in OPENCV]
+        specs = sparsett_specs(Path(tmp)) + [TrackerSpec(name, name) for name in OPENCV]
         for spec in specs:
             frames = args.frames
             if spec.kind == "sparsett-swin-t" and args.device == "cpu":
                 frames = min(frames, args.swin_frames)
             part = runner.Job(job.name, job.frames[:frames], job.init_box)
-            tracker = build_tracker(spec, args.device)
+            if spec.runtime == "onnxruntime" and args.device != "cpu":
+                continue
+            tracker = build_tracker(spec, args.device, args.threads)
             runner.set_threads(args.threads)
             _, times = runner.track(tracker, part)
             fps = len(times) / times.sum()
-            line = (f"  {spec.name:18s} {fps:8.1f} FPS  mean 1/t {np.mean(1 / times):8.1f}  "
+            line = (f"  {spec.name:28s} {fps:8.1f} FPS  mean 1/t {np.mean(1 / times):8.1f}  "
                     f"over {len(times)} frames")  # fmt: skip
             print(line, flush=True)
             lines.append(line)

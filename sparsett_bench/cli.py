@@ -680,6 +680,14 @@ def run(
         ),
     ] = 1,
     device: Annotated[str, typer.Option(help="cpu, cuda, cuda:N or cuda:N,M,...")] = "cpu",
+    repeats: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Track every sequence N times, into run_001/ ... run_N/ (for trackers that are "
+            "not deterministic; GOT-10k test submissions get <seq>_001 ... _00N).",
+        ),
+    ] = 1,
     precision: Annotated[
         str, typer.Option(help="fp32 (bit-identical to the official), bf16, or fp16 (CUDA).")
     ] = "fp32",
@@ -762,7 +770,7 @@ def run(
             )
         summary = run_benchmark(
             key, spec, split=split, root=root, results=results, names=_csv(sequences),
-            workers=workers, threads=threads, device=device, console=console,
+            workers=workers, threads=threads, device=device, repeats=repeats, console=console,
         )  # fmt: skip
         speed = summary.record.get("speed", {})
         console.print(

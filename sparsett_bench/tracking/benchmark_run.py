@@ -3,6 +3,12 @@
 Loads the split, skips finished sequences, shards under torchrun, tracks the rest (with rich
 progress), records ``run.json``, writes the evaluation-server submission for GOT-10k test and
 TrackingNet test, and returns what the CLI prints.
+
+Repeated runs (``repeats > 1``, for trackers that are not deterministic, as the GOT-10k
+protocol asks) go to ``<tracker>/run_001/`` ... ``run_<N>/``, the layout `report` reads as
+repetitions (OTB-style protocols average each sequence's runs, pooled ones pool them) and the
+GOT-10k submission turns into ``<seq>_001.txt`` ... ``<seq>_<N>.txt``. ``run.json`` records the
+number, and a folder is never resumed with another.
 """
 
 from __future__ import annotations
@@ -67,10 +73,11 @@ def run_benchmark(
     workers: int = 1,
     threads: int = 1,
     device: str = "cpu",
+    repeats: int = 1,
     console: Console | None = None,
 ) -> RunSummary:
-    """Track every unfinished sequence of the split (see the module docstring); ``workers=0``
-    means one process per CPU core, or per listed GPU."""
+    """Track every unfinished sequence of the split ``repeats`` times (see the module
+    docstring); ``workers=0`` means one process per CPU core, or per listed GPU."""
     key = canonical_name(dataset)
     split = split or DEFAULT_SPLIT.get(key, "test")
     devices = parse_devices(device)
@@ -79,32 +86,41 @@ def run_benchmark(
         devices = [devices[int(os.environ.get("LOCAL_RANK", rank)) % len(devices)]]
     sequences = load_sequences(key, root, split, names)
     tracker_dir = (results or Path("results") / key) / spec.name
-    runner.check_configuration(tracker_dir, spec)
+    runner.check_configuration(tracker_dir, spec, repeats)
+    folders = run_folders(tracker_dir, repeats)
     jobs = runner.shard(runner.jobs_for(sequences), rank, world_size)
     summary = RunSummary(key, split, tracker_dir, [s.name for s in sequences])
-    todo = [job for job in jobs if not runner.is_done(tracker_dir, job)]
-    summary.skipped = [job.name for job in jobs if job not in todo]
+    todo = [(f, [job for job in jobs if not runner.is_done(f, job)]) for f in folders]
+    summary.skipped = [
+        job.name if repeats == 1 else f"{folder.name}/{job.name}"
+        for folder, pending in todo for job in jobs if job not in pending
+    ]  # fmt: skip
     if workers == 0:  # one per core (each runs `threads` threads), or one per listed GPU
         workers = max(1, (os.cpu_count() or 1) // threads) if devices[0] == "cpu" else len(devices)
-    if todo:  # the configuration is on disk before the first result, for the guard
-        runner.write_run_record(tracker_dir, spec, key, split, ",".join(devices), threads)
-        summary.tracked = _track_with_progress(
-            spec, todo, tracker_dir, workers, devices, threads, console
-        )
-    summary.record = runner.write_run_record(
-        tracker_dir, spec, key, split, ",".join(devices), threads
-    )
+    record = (tracker_dir, spec, key, split, ",".join(devices), threads, repeats)
+    if any(pending for _, pending in todo):  # the configuration is on disk before any result
+        runner.write_run_record(*record)
+        summary.tracked = _track_with_progress(spec, todo, workers, devices, threads, console)
+    summary.record = runner.write_run_record(*record)
     all_jobs = runner.jobs_for(sequences)
-    summary.complete = all(runner.is_done(tracker_dir, job) for job in all_jobs)
+    summary.complete = all(runner.is_done(f, job) for f in folders for job in all_jobs)
     if summary.complete and (key, split) in SERVER_SCORED:
         summary.submission = _submission(key, tracker_dir, all_jobs)
     return summary
 
 
+def run_folders(tracker_dir: Path, repeats: int) -> list[Path]:
+    """Where each run's results go: the tracker's folder, or ``run_001/`` ... for repeats."""
+    if repeats < 1:
+        raise SparsettError(f"--repeats {repeats}: at least one run")
+    if repeats == 1:
+        return [tracker_dir]
+    return [tracker_dir / f"run_{number:03d}" for number in range(1, repeats + 1)]
+
+
 def _track_with_progress(
     spec: TrackerSpec,
-    jobs: list[runner.Job],
-    tracker_dir: Path,
+    todo: list[tuple[Path, list[runner.Job]]],
     workers: int,
     devices: list[str],
     threads: int,
@@ -119,8 +135,10 @@ def _track_with_progress(
         TextColumn("sequences  {task.fields[fps]} frames/s"),
         TimeRemainingColumn(),
     )
+    outcomes = []
     with Progress(*columns, console=console, transient=False) as progress:
-        task = progress.add_task(spec.name, total=len(jobs), fps="-")
+        total = sum(len(pending) for _, pending in todo)
+        task = progress.add_task(spec.name, total=total, fps="-")
 
         def on_done(outcome: runner.Outcome) -> None:
             nonlocal frames_done
@@ -128,10 +146,13 @@ def _track_with_progress(
             wall = time.perf_counter() - started
             progress.update(task, advance=1, fps=f"{frames_done / wall:.1f}")
 
-        return runner.run_jobs(
-            spec, jobs, tracker_dir, workers=workers, devices=devices, threads=threads,
-            on_done=on_done,
-        )  # fmt: skip
+        for folder, pending in todo:
+            if pending:
+                outcomes += runner.run_jobs(
+                    spec, pending, folder, workers=workers, devices=devices, threads=threads,
+                    on_done=on_done,
+                )  # fmt: skip
+    return outcomes
 
 
 def _submission(key: str, tracker_dir: Path, jobs: list[runner.Job]) -> Path:

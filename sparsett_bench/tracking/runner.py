@@ -217,15 +217,21 @@ def run_jobs(
     return outcomes
 
 
-def check_configuration(tracker_dir: Path, spec: TrackerSpec) -> None:
-    """Refuse to mix results of two configurations under one tracker name."""
+def check_configuration(tracker_dir: Path, spec: TrackerSpec, repeats: int = 1) -> None:
+    """Refuse to mix results of two configurations (or numbers of runs) under one name."""
     record = tracker_dir / RUN_RECORD
     if not record.is_file():
         return
     try:
-        previous = json.loads(record.read_text(encoding="utf-8")).get("tracker")
+        stored = json.loads(record.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise InputFileError(record, f"unreadable run record: {exc}") from None
+    if stored.get("repeats", 1) != repeats:
+        raise SparsettError(
+            f"{tracker_dir} holds {stored.get('repeats', 1)} run(s) per sequence, not "
+            f"{repeats}; choose another --tracker name or remove the folder"
+        )
+    previous = stored.get("tracker")
     if previous is not None:
         previous = TrackerSpec.defaults() | previous
     if previous is not None and previous != spec.describe():
@@ -240,12 +246,19 @@ def check_configuration(tracker_dir: Path, spec: TrackerSpec) -> None:
 
 
 def write_run_record(
-    tracker_dir: Path, spec: TrackerSpec, dataset: str, split: str, device: str, threads: int
+    tracker_dir: Path,
+    spec: TrackerSpec,
+    dataset: str,
+    split: str,
+    device: str,
+    threads: int,
+    repeats: int = 1,
 ) -> dict:
-    """``run.json``: configuration, environment, and speed over every timed sequence there."""
+    """``run.json``: configuration, environment, and speed over every timed sequence there
+    (in every run folder)."""
     import cv2
 
-    all_times = [np.loadtxt(path, ndmin=1) for path in sorted(tracker_dir.glob(f"*{TIME_SUFFIX}"))]
+    all_times = [np.loadtxt(path, ndmin=1) for path in sorted(tracker_dir.rglob(f"*{TIME_SUFFIX}"))]
     speed = {}
     if all_times:
         flat = np.concatenate(all_times)
@@ -262,6 +275,7 @@ def write_run_record(
         "split": split,
         "device": device,
         "threads": threads,
+        "repeats": repeats,
         "precision": spec.precision,
         "speed": speed,
         "environment": _environment(cv2.__version__),

@@ -197,6 +197,34 @@ def test_got10k_test_split_ends_in_a_validated_submission(tmp_path, tiny_checkpo
         )
 
 
+def test_repeated_runs_become_the_got10k_repetitions(tmp_path, tiny_checkpoint) -> None:
+    """``--repeats 2``: run_001/ and run_002/ in the tracker's folder, ``<seq>_001.txt`` and
+    ``<seq>_002.txt`` in the submission; a folder is never resumed with another count."""
+    import json
+    import zipfile
+
+    names = _got10k_test_split(tmp_path / "GOT-10k")
+    results = tmp_path / "results"
+    command = (
+        "run", "--dataset", "got10k", "--split", "test", "--root", str(tmp_path / "GOT-10k"),
+        "--results", str(results), "--model", "sparsett-tiny",
+        "--checkpoint", str(tiny_checkpoint), "--tracker", "tiny",
+    )  # fmt: skip
+    assert "submission written" in cli(*command, "--repeats", "2").stdout
+    submission = results / "tiny_submission"
+    for name in names:
+        for run in ("001", "002"):
+            packed = (submission / name / f"{name}_{run}.txt").read_bytes()
+            assert packed == (results / "tiny" / f"run_{run}" / f"{name}.txt").read_bytes()
+        assert np.loadtxt(submission / name / f"{name}_time.txt").shape == (6,)
+    with zipfile.ZipFile(submission.with_suffix(".zip")) as archive:
+        assert len(archive.namelist()) == 3 * len(names)
+    record = json.loads((results / "tiny" / "run.json").read_text())
+    assert record["repeats"] == 2 and record["speed"]["frames"] == 2 * 6 * len(names)
+    again = cli(*command, check=False)
+    assert again.returncode == 2 and "2 run(s) per sequence, not 1" in again.stderr
+
+
 def test_run_sparsett_and_csrt_then_report_from_the_command_line(
     tmp_path, otb_root, tiny_checkpoint
 ):

@@ -1,5 +1,5 @@
 """Swin-T from timm, cut after stage 3 (stride 16, 384 channels), behaving as mmdet's Swin that
-the official SparseTT uses.
+the official SparseTT uses; any other timm model by name (`build_backbone`).
 
 Differences from timm's block, reproduced here: the token grid is padded to a multiple of the
 window *before* the cyclic shift (timm shifts first, then pads), the shift is undone on the
@@ -87,6 +87,37 @@ class SwinBackbone(nn.Module):
         channels = self.net.feature_info.channels()[-1]
         self.norm2 = nn.LayerNorm(channels)
 
+    @property
+    def channels(self) -> int:
+        return self.norm2.normalized_shape[0]
+
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         features = self.net(image)[-1]  # (B, H, W, C)
         return self.norm2(features).permute(0, 3, 1, 2)
+
+
+class TimmBackbone(nn.Module):
+    """Any timm model with ``features_only`` support, cut at feature level ``stage`` (NCHW out,
+    no extra norm). Its stride there must be the config's ``input.stride`` (for a ResNet,
+    stage 3: 127 -> 8x8 and 289 -> 19x19 at stride 16)."""
+
+    def __init__(self, name: str, stage: int, drop_path_rate: float = 0.0, **timm_kwargs):
+        super().__init__()
+        import timm
+
+        self.timm_name = name
+        self.net = timm.create_model(
+            name, pretrained=False, features_only=True, out_indices=(stage,),
+            **({"drop_path_rate": drop_path_rate} if drop_path_rate else {}), **timm_kwargs,
+        )  # fmt: skip
+        self.channels = int(self.net.feature_info.channels()[-1])
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        return self.net(image)[-1]
+
+
+def build_backbone(name: str = "swin_tiny_patch4_window7_224", **options) -> nn.Module:
+    """`SwinBackbone` for timm's Swin models (the official computation), else `TimmBackbone`."""
+    if name.startswith("swin"):
+        return SwinBackbone(name, **options)
+    return TimmBackbone(name, **options)

@@ -14,8 +14,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from sparsett_bench.errors import InputFileError
-from sparsett_bench.model.backbone import SwinBackbone
+from sparsett_bench.errors import InputFileError, SparsettError
+from sparsett_bench.model.backbone import SwinBackbone, build_backbone
 from sparsett_bench.model.convert import official_to_project, unfold_order
 from sparsett_bench.model.neck_head import NeckHead
 
@@ -41,9 +41,8 @@ def _state_dict(loaded: object, wrapper: str, path: str | Path) -> dict:
 class SparseTT(nn.Module):
     def __init__(self, backbone: dict | None = None, **neck_head) -> None:
         super().__init__()
-        self.backbone = SwinBackbone(**(backbone or {}))
-        channels = self.backbone.norm2.normalized_shape[0]
-        self.neck_head = NeckHead(backbone_channels=channels, **neck_head)
+        self.backbone = build_backbone(**(backbone or {}))
+        self.neck_head = NeckHead(backbone_channels=self.backbone.channels, **neck_head)
 
     def template(self, z: torch.Tensor) -> torch.Tensor:
         return self.neck_head.template(self.backbone(z))
@@ -75,6 +74,10 @@ class SparseTT(nn.Module):
         import timm
         from timm.models.swin_transformer import checkpoint_filter_fn
 
+        if not isinstance(self.backbone, SwinBackbone):
+            raise SparsettError(
+                f"--imagenet loads Swin weights; this model's backbone is {self.backbone.timm_name}"
+            )
         state = _state_dict(read_checkpoint(path), "model", path)
         full = timm.create_model(
             self.backbone.timm_name, pretrained=False, **self.backbone.timm_kwargs

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -21,6 +23,28 @@ def test_both_configs_build_and_run() -> None:
     assert memory.shape == (64, 1, 64)  # 8 x 8 template tokens, d_model 64
     assert out["score"].shape == (1, 361, 1) and out["bbox_conv"].shape == (1, 361, 4)
     assert load_config("sparsett-swin-t")["tracker"]["otb2015"]["window_influence"] == 0.2549
+
+
+def test_another_timm_backbone_by_name_in_a_config(tmp_path, monkeypatch) -> None:
+    """A config naming a timm CNN (ResNet-18 cut at stride 16, 256 channels) builds a SparseTT
+    that tracks with the same 8x8 template and 19x19 search maps."""
+    swin = (Path(__file__).resolve().parents[2] / "models" / "sparsett-tiny.toml").read_text()
+    config = swin.split("[backbone]")[0] + '[backbone]\nname = "resnet18"\nstage = 3\n\n'
+    config += "[neck]" + swin.split("[neck]", 1)[1]
+    (tmp_path / "sparsett-r18.toml").write_text(config)
+    monkeypatch.setenv("SPARSETT_MODELS_DIR", str(tmp_path))
+    from sparsett_bench.model.config import build_model
+
+    model = build_model("sparsett-r18").eval()
+    assert model.backbone.channels == 256
+    with torch.inference_mode():
+        memory = model.template(torch.zeros(1, 3, 127, 127))
+        out = model.track(torch.zeros(1, 3, 289, 289), memory)
+    assert memory.shape == (64, 1, 64) and out["score"].shape == (1, 361, 1)
+    from sparsett_bench.errors import SparsettError
+
+    with pytest.raises(SparsettError, match="loads Swin weights"):
+        model.load_imagenet_backbone(tmp_path / "none.pth")
 
 
 def test_unknown_model_is_a_clear_error() -> None:

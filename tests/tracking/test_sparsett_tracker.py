@@ -18,7 +18,7 @@ import torch
 from sparsett_bench.model.config import build_model
 from sparsett_bench.tracking.postprocess import TrackerParams
 from sparsett_bench.tracking.sparsett_tracker import SparseTTTracker
-from tests.conftest import GOLDEN, shared_path
+from tests.conftest import GOLDEN, on_reference_kernels, shared_path
 
 FRAMES = 30
 
@@ -98,13 +98,16 @@ def _match_from_recorded_priors(tracker, frames, golden: dict, meta: dict, mode:
 
 
 @pytest.mark.parametrize("tag", ["got10k", "otb2015"])
-def test_closed_loop_is_bit_identical_with_one_thread(frames, model, tag: str) -> None:
+def test_closed_loop_is_bit_identical_with_one_thread(request, tag: str) -> None:
     """The goldens ran with one thread; so run, the whole 30-frame closed loop is identical.
 
     This needs every float32 sum in the official order (mmdet's patch-merging channel order,
-    PyTorch's unfused attention): a single flipped top-K near-tie would make the chaotic
-    random-weight trajectories diverge within a few frames (README §4)."""
+    PyTorch's unfused attention, the goldens' CPU kernels): a single flipped top-K near-tie
+    would make the chaotic random-weight trajectories diverge within a few frames (README §4)."""
     golden, meta = _golden(tag)
+    if not on_reference_kernels(request):
+        return
+    frames, model = request.getfixturevalue("frames"), request.getfixturevalue("model")
     tracker = _tracker(model, meta)
     gt = np.array(meta["gt_frame1_xywh"])
     threads = torch.get_num_threads()

@@ -68,9 +68,9 @@ def on_reference_kernels(request: pytest.FixtureRequest) -> bool:
         return True
     if platform.machine().lower() not in {"x86_64", "amd64"}:
         pytest.skip(f"the goldens' AVX2 kernels do not exist on {platform.machine()}")
+    pytest_args = ["-q", "-rs", "-p", "no:cacheprovider", request.node.nodeid]
     child = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider"]
-        + [request.node.nodeid],
+        [sys.executable, "-m", "pytest", *pytest_args],
         cwd=PROJECT_ROOT,
         env={**os.environ, **REFERENCE_KERNELS},
         capture_output=True,

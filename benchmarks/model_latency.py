@@ -17,6 +17,7 @@ a frame is: copy the CPU crop to the GPU, search, copy score and boxes back (the
 per-frame work), reported as ms and frames per second, ratios against fp32-unfolded.
 
 Run: python benchmarks/model_latency.py [--threads 2] [--device cuda]
+     [--official-repo SparseTT/ --official-checkpoint sparsett_official_det.pth]
 """
 
 from __future__ import annotations
@@ -151,6 +152,8 @@ def main() -> None:
     args = parser.parse_args()
     if (args.official_repo is None) != (args.official_checkpoint is None):
         parser.error("--official-repo and --official-checkpoint go together")
+    if args.official_repo is not None and args.device == "cuda":
+        parser.error("--official-repo times the official model on the CPU only (its anchor)")
     cuda = args.device == "cuda"
     if cuda and not torch.cuda.is_available():
         parser.error("--device cuda: CUDA is not available")

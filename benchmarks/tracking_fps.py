@@ -83,12 +83,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         specs = sparsett_specs(Path(tmp)) + [TrackerSpec(name, name) for name in OPENCV]
         for spec in specs:
+            if spec.runtime == "onnxruntime" and args.device != "cpu":
+                continue
             frames = args.frames
             if spec.kind == "sparsett-swin-t" and args.device == "cpu":
                 frames = min(frames, args.swin_frames)
             part = runner.Job(job.name, job.frames[:frames], job.init_box)
-            if spec.runtime == "onnxruntime" and args.device != "cpu":
-                continue
             tracker = build_tracker(spec, args.device, args.threads)
             runner.set_threads(args.threads)
             _, times = runner.track(tracker, part)

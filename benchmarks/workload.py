@@ -97,6 +97,9 @@ def main() -> None:
     parser.add_argument("--cuda-graphs", action="store_true")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    for option in ("sequences", "frames", "workers", "threads"):
+        if getattr(args, option) < 1:
+            parser.error(f"--{option} must be at least 1")
     devices = parse_devices(args.device)
     shares = [list(range(w, args.sequences, args.workers)) for w in range(args.workers)]
     with tempfile.TemporaryDirectory() as tmp:
@@ -125,6 +128,7 @@ def main() -> None:
         lines.append(f"  process {number}: {tracked} frames, {tracked / seconds:.1f} FPS tracking")
     print("\n".join(lines))
     if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text("\n".join(lines) + "\n")
 
 
@@ -132,7 +136,8 @@ def hardware(devices: list[str]) -> str:
     if devices[0].startswith("cuda"):
         import torch
 
-        return f"{torch.cuda.get_device_name(0)}, CPU {runner.cpu_model()}"
+        names = sorted({torch.cuda.get_device_name(torch.device(d)) for d in devices})
+        return f"{', '.join(names)}, CPU {runner.cpu_model()}"
     return runner.cpu_model()
 
 

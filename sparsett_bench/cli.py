@@ -584,9 +584,6 @@ def train(
         _fail(exc)
 
 
-LOSS_TERMS = ("fc_cls", "fc_reg", "conv_cls", "conv_reg")
-
-
 @contextlib.contextmanager
 def _training_progress(quiet: bool):
     """A rich progress bar fed by the trainer's per-step records (rank 0 only)."""
@@ -599,6 +596,8 @@ def _training_progress(quiet: bool):
         TextColumn,
         TimeRemainingColumn,
     )
+
+    from sparsett_bench.training.losses import TERMS
 
     if quiet or int(os.environ.get("RANK", 0)) != 0:
         yield None
@@ -615,7 +614,7 @@ def _training_progress(quiet: bool):
             progress.update(
                 task, completed=record["step"], total=record["total_steps"],
                 epoch=record["epoch"], loss=f"{record['total']:.4f}",
-                terms=" ".join(f"{k} {record[k]:.3f}" for k in LOSS_TERMS if k in record),
+                terms=" ".join(f"{k} {record[k]:.3f}" for k in TERMS if k in record),
                 speed=f"{record['pairs_per_s']:.1f}",
             )  # fmt: skip
 

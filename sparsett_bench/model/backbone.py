@@ -14,10 +14,16 @@ The stage output goes through ``norm2`` (LayerNorm 384), as the official backbon
 from __future__ import annotations
 
 import functools
+import re
 import types
 
 import torch
 from torch import nn
+
+from sparsett_bench.errors import SparsettError
+
+SWIN_V1 = re.compile(r"swin_(tiny|small|base|large)_patch4_window\d+_\d+")
+SPARSETT_STRIDE = 16
 
 
 def _pad_then_shift_attention(self, x: torch.Tensor) -> torch.Tensor:
@@ -101,15 +107,28 @@ class TimmBackbone(nn.Module):
     no extra norm). Its stride there must be the config's ``input.stride`` (for a ResNet,
     stage 3: 127 -> 8x8 and 289 -> 19x19 at stride 16)."""
 
-    def __init__(self, name: str, stage: int, drop_path_rate: float = 0.0, **timm_kwargs):
+    def __init__(
+        self, name: str, stage: int | None = None, drop_path_rate: float = 0.0, **timm_kwargs
+    ):
         super().__init__()
         import timm
 
+        if stage is None:
+            raise SparsettError(f"[backbone] {name}: give the feature level, e.g. stage = 3")
         self.timm_name = name
-        self.net = timm.create_model(
-            name, pretrained=False, features_only=True, out_indices=(stage,),
-            **({"drop_path_rate": drop_path_rate} if drop_path_rate else {}), **timm_kwargs,
-        )  # fmt: skip
+        try:
+            self.net = timm.create_model(
+                name, pretrained=False, features_only=True, out_indices=(stage,),
+                **({"drop_path_rate": drop_path_rate} if drop_path_rate else {}), **timm_kwargs,
+            )  # fmt: skip
+        except (RuntimeError, ValueError, IndexError, TypeError) as exc:
+            raise SparsettError(f"[backbone] {name} at stage {stage}: {exc}") from None
+        stride = int(self.net.feature_info.reduction()[-1])
+        if stride != SPARSETT_STRIDE:
+            raise SparsettError(
+                f"[backbone] {name} at stage {stage} has stride {stride}; SparseTT's 8x8 and "
+                f"19x19 maps need stride {SPARSETT_STRIDE} (another stage)"
+            )
         self.channels = int(self.net.feature_info.channels()[-1])
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
@@ -117,7 +136,8 @@ class TimmBackbone(nn.Module):
 
 
 def build_backbone(name: str = "swin_tiny_patch4_window7_224", **options) -> nn.Module:
-    """`SwinBackbone` for timm's Swin models (the official computation), else `TimmBackbone`."""
-    if name.startswith("swin"):
+    """`SwinBackbone` for timm's Swin (v1) models (the official computation), else
+    `TimmBackbone` (Swin V2 and S3 included: the official patches fit only v1's blocks)."""
+    if SWIN_V1.match(name):
         return SwinBackbone(name, **options)
     return TimmBackbone(name, **options)

@@ -25,7 +25,7 @@ from sparsett_bench.datasets.loaders import DEFAULT_SPLIT, load_sequences
 from sparsett_bench.datasets.registry import canonical_name
 from sparsett_bench.errors import SparsettError
 from sparsett_bench.tracking import runner
-from sparsett_bench.tracking.factory import TrackerSpec
+from sparsett_bench.tracking.factory import TrackerSpec, check_inference_options
 
 SERVER_SCORED = {("got10k", "test"), ("trackingnet", "test")}
 
@@ -84,6 +84,10 @@ def run_benchmark(
     rank, world_size = runner.torchrun_rank()
     if world_size > 1 and devices[0].startswith("cuda"):
         devices = [devices[int(os.environ.get("LOCAL_RANK", rank)) % len(devices)]]
+    if spec.params is not None:  # a SparseTT model
+        check_inference_options(spec, devices)
+    if repeats > 1 and (key, split) == ("trackingnet", "test"):
+        raise SparsettError("TrackingNet's server takes one run per sequence: no --repeats")
     sequences = load_sequences(key, root, split, names)
     tracker_dir = (results or Path("results") / key) / spec.name
     runner.check_configuration(tracker_dir, spec, repeats)

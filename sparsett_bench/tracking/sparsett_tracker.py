@@ -9,8 +9,8 @@ testers. The last update's intermediate values are kept in ``last`` for diagnost
 The network runs through a `Predictor` (device, precision, CUDA graphs), or with
 ``runtime="onnxruntime"`` through an `OnnxPredictor` (CPU, fp32; the score moves by up to
 1e-4). The defaults, PyTorch in fp32 without BatchNorm folding, reproduce the official tracker
-bit for bit with one CPU thread; ``fold_bn=True`` is about 10% faster on a CPU and moves the
-score by about 3e-6.
+bit for bit with one CPU thread; ``fold_bn=True`` moves the score by about 3e-6 and saves
+1-10% of the time on a CPU (benchmarks/results/model_latency.txt).
 """
 
 from __future__ import annotations
@@ -67,9 +67,10 @@ class SparseTTTracker:
         self.name = name
         self.predictor: Predictor | OnnxPredictor
         if runtime == "onnxruntime":
-            if torch.device(device).type != "cpu" or precision != "fp32" or cuda_graphs:
+            if torch.device(device).type != "cpu" or precision != "fp32" or cuda_graphs or fold_bn:
                 raise SparsettError(
-                    "--runtime onnxruntime runs on the CPU in fp32 (no --precision, no CUDA)"
+                    "runtime onnxruntime runs the exported fp32 graph on the CPU (no CUDA, "
+                    "other precision, CUDA graphs or BatchNorm folding)"
                 )
             self.predictor = OnnxPredictor(model, threads=threads)
         elif runtime == "torch":

@@ -82,4 +82,6 @@ def _summary_writer(folder: Path, resume_step: int):
         from torch.utils.tensorboard import SummaryWriter
     except ImportError:
         return None
-    return SummaryWriter(str(folder), purge_step=resume_step + 1 if resume_step else None)
+    # TensorBoard drops an earlier run's events from purge_step on: a fresh run (step 0)
+    # replaces all of them, as it replaces the JSONL and CSV logs
+    return SummaryWriter(str(folder), purge_step=resume_step + 1)

@@ -244,12 +244,12 @@ def train(options: TrainOptions, on_step: Callable[[dict], None] | None = None) 
                     "pairs_per_s": batch_size / (finished - waited_from),
                     "data_wait_s": started - waited_from, **last,
                 }  # fmt: skip
-                waited_from = finished
                 if log is not None:
                     if step % options.log_every == 0 or step == total_steps:
                         log.write(record)
                     if on_step:
                         on_step(record | {"total_steps": total_steps})
+                waited_from = time.perf_counter()  # the log's own time is not a data wait
                 if stop.raised:
                     interrupted = True
                     break

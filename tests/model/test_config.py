@@ -47,6 +47,18 @@ def test_another_timm_backbone_by_name_in_a_config(tmp_path, monkeypatch) -> Non
         model.load_imagenet_backbone(tmp_path / "none.pth")
 
 
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [({}, "give the feature level"), ({"stage": 4}, "stride 32")],
+)
+def test_a_timm_backbone_at_the_wrong_level_is_a_clear_error(options, message) -> None:
+    from sparsett_bench.errors import SparsettError
+    from sparsett_bench.model.backbone import build_backbone
+
+    with pytest.raises(SparsettError, match=message):
+        build_backbone("resnet18", **options)
+
+
 def test_unknown_model_is_a_clear_error() -> None:
     from sparsett_bench.errors import SparsettError
     from sparsett_bench.model.config import load_config

@@ -256,8 +256,8 @@ def test_run_sparsett_and_csrt_then_report_from_the_command_line(
 
 
 def test_onnxruntime_runtime_tracks_as_pytorch(tmp_path, reference, otb_root, tiny_checkpoint):
-    """``--runtime onnxruntime`` (a configuration of its own, so its own folder) tracks the
-    short sequences within a hundredth of a pixel of the PyTorch run."""
+    """``--runtime onnxruntime`` tracks Football1 within a hundredth of a pixel of the PyTorch
+    run; it is a configuration of its own, so the PyTorch runtime refuses its folder."""
     pytest.importorskip("onnxruntime", reason="onnxruntime is not installed")
     cli(*run_args(otb_root, tmp_path, tiny_checkpoint, ["Football1"], "--runtime",
                   "onnxruntime", "--workers", "1", "--no-report"))  # fmt: skip
@@ -267,6 +267,29 @@ def test_onnxruntime_runtime_tracks_as_pytorch(tmp_path, reference, otb_root, ti
     )
     guarded = cli(*run_args(otb_root, tmp_path, tiny_checkpoint, ["Football1"]), check=False)
     assert guarded.returncode != 0 and "runtime" in guarded.stderr
+
+
+@pytest.mark.parametrize(
+    "options",
+    [("--runtime", "onnx"), ("--runtime", "onnxruntime", "--fold-bn"), ("--precision", "fp16")],
+)
+def test_options_that_cannot_run_are_refused_before_anything_is_written(
+    tmp_path, otb_root, tiny_checkpoint, options
+) -> None:
+    refused = cli(*run_args(otb_root, tmp_path, tiny_checkpoint, ["Football1"], *options),
+                  check=False)  # fmt: skip
+    assert refused.returncode != 0 and options[1] in refused.stderr
+    assert not (tmp_path / "sparsett-tiny").exists()
+
+
+def test_repeats_are_refused_for_the_trackingnet_server_before_tracking(tmp_path) -> None:
+    from sparsett_bench.tracking.benchmark_run import run_benchmark
+    from sparsett_bench.tracking.factory import TrackerSpec
+
+    with pytest.raises(SparsettError, match="one run per sequence"):
+        run_benchmark("trackingnet", TrackerSpec("opencv-kcf", "opencv-kcf"), split="test",
+                      results=tmp_path, repeats=2)  # fmt: skip
+    assert not any(tmp_path.iterdir())
 
 
 def test_a_record_from_before_a_field_existed_has_its_default(tmp_path) -> None:

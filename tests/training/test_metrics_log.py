@@ -61,3 +61,14 @@ def test_tensorboard_gets_every_scalar_and_a_resume_purges_later_steps(tmp_path:
     total = events.Scalars("train/total")
     assert [e.step for e in total] == [1, 2, 3, 4, 5, 6, 7]
     assert [e.value for e in total] == pytest.approx([10.0 / s for s in range(1, 8)])
+
+
+def test_a_fresh_run_in_an_old_folder_replaces_its_tensorboard_events(tmp_path: Path) -> None:
+    pytest.importorskip("tensorboard", reason="tensorboard is not installed")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    write_steps(tmp_path, range(1, 7), tensorboard=True)
+    write_steps(tmp_path, range(1, 4), tensorboard=True)
+    events = EventAccumulator(str(tmp_path / "tensorboard"))
+    events.Reload()
+    assert [e.step for e in events.Scalars("train/total")] == [1, 2, 3]

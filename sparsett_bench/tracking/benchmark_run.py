@@ -139,7 +139,6 @@ def _track_with_progress(
         TextColumn("sequences  {task.fields[fps]} frames/s"),
         TimeRemainingColumn(),
     )
-    outcomes = []
     with Progress(*columns, console=console, transient=False) as progress:
         total = sum(len(pending) for _, pending in todo)
         task = progress.add_task(spec.name, total=total, fps="-")
@@ -150,12 +149,10 @@ def _track_with_progress(
             wall = time.perf_counter() - started
             progress.update(task, advance=1, fps=f"{frames_done / wall:.1f}")
 
-        for folder, pending in todo:
-            if pending:
-                outcomes += runner.run_jobs(
-                    spec, pending, folder, workers=workers, devices=devices, threads=threads,
-                    on_done=on_done,
-                )  # fmt: skip
+        work = [(folder, job) for folder, pending in todo for job in pending]
+        outcomes = runner.run_jobs(
+            spec, work, workers=workers, devices=devices, threads=threads, on_done=on_done
+        )
     return outcomes
 
 

@@ -153,14 +153,13 @@ def _die_with_parent() -> None:
 
 
 _worker_tracker: Tracker | None = None
-_worker_dir: Path | None = None
 _worker_error: str | None = None
 
 
-def _worker_init(spec: TrackerSpec, devices: list[str], threads: int, tracker_dir: str) -> None:
+def _worker_init(spec: TrackerSpec, devices: list[str], threads: int) -> None:
     """Build this process's tracker. A failure is kept and raised by the first job: an
     initializer that raises makes ``multiprocessing.Pool`` respawn workers forever."""
-    global _worker_tracker, _worker_dir, _worker_error
+    global _worker_tracker, _worker_error
     _die_with_parent()
     identity = multiprocessing.current_process()._identity  # 1, 2, ... per pool process
     device = devices[(identity[0] - 1) % len(devices)] if identity else devices[0]
@@ -169,48 +168,47 @@ def _worker_init(spec: TrackerSpec, devices: list[str], threads: int, tracker_di
     except SparsettError as exc:
         _worker_error = str(exc)
     set_threads(threads)
-    _worker_dir = Path(tracker_dir)
 
 
-def _worker_job(job: Job) -> Outcome:
+def _worker_job(work: tuple[Path, Job]) -> Outcome:
     if _worker_error is not None:
         raise SparsettError(_worker_error)
-    assert _worker_tracker is not None and _worker_dir is not None
+    assert _worker_tracker is not None
+    folder, job = work
     try:
-        return _run_job(_worker_tracker, job, _worker_dir)
+        return _run_job(_worker_tracker, job, folder)
     except SparsettError as exc:  # re-raised in the parent: keep it simply picklable
         raise SparsettError(str(exc)) from None
 
 
 def run_jobs(
     spec: TrackerSpec,
-    jobs: list[Job],
-    tracker_dir: Path,
+    work: list[tuple[Path, Job]],
     *,
     workers: int = 1,
     devices: list[str] | None = None,
     threads: int = 1,
     on_done: Callable[[Outcome], None] | None = None,
 ) -> list[Outcome]:
-    """Track ``jobs`` (all of them: filter finished ones first) and write their results."""
+    """Track each job of ``work`` (all of them: filter finished ones first) and write its
+    result into the folder paired with it (a run's folder, or one of its repeats')."""
     devices = devices or ["cpu"]
-    tracker_dir.mkdir(parents=True, exist_ok=True)
+    for folder in {folder for folder, _ in work}:
+        folder.mkdir(parents=True, exist_ok=True)
     outcomes = []
-    if workers <= 1 or len(jobs) <= 1:
+    if workers <= 1 or len(work) <= 1:
         tracker = build_tracker(spec, devices[0], threads)
         set_threads(threads)
-        for job in jobs:
-            outcomes.append(_run_job(tracker, job, tracker_dir))
+        for folder, job in work:
+            outcomes.append(_run_job(tracker, job, folder))
             if on_done:
                 on_done(outcomes[-1])
         return outcomes
     context = multiprocessing.get_context("spawn")
     with context.Pool(
-        min(workers, len(jobs)),
-        initializer=_worker_init,
-        initargs=(spec, devices, threads, str(tracker_dir)),
+        min(workers, len(work)), initializer=_worker_init, initargs=(spec, devices, threads)
     ) as pool:
-        for outcome in pool.imap_unordered(_worker_job, jobs):
+        for outcome in pool.imap_unordered(_worker_job, work):
             outcomes.append(outcome)
             if on_done:
                 on_done(outcome)

@@ -327,17 +327,23 @@ def export(
         str | None,
         typer.Option(
             help="Weights: this project's checkpoint, an official SparseTT one, or a name "
-            "fetched by `download --model` [default: random weights, for testing the graph]."
+            "fetched by `download --model` [default: random weights (seed 0), for testing the "
+            "graph]."
         ),
     ] = None,
     out: Annotated[Path | None, typer.Option(help="ONNX file [default: <model>.onnx].")] = None,
 ) -> None:
     """Export the per-frame search branch to ONNX and check it with onnxruntime."""
+    import torch
+
     from sparsett_bench.model.config import build_model
     from sparsett_bench.model.export import check_onnx, export_search_branch
     from sparsett_bench.model.weights import load_weights, resolve_checkpoint
 
     try:
+        # seeded: one unseeded draw of random weights in six failed the 1e-4 check here (by
+        # 0.43: sparse attention's top-K makes some draws sensitive to rounding)
+        torch.manual_seed(0)
         net = build_model(model)
         if checkpoint is not None:
             load_weights(net, resolve_checkpoint(checkpoint))

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-GOLDEN = SHARED_DATA.parent / "golden" / "sparsett_official"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+GOLDEN = SHARED_DATA.parent / "golden" / "sparsett_official"
 
 # The CPU kernels the goldens' float32 sums were made with. On a CPU with AVX-512, PyTorch and
 # oneDNN pick AVX-512 kernels whose sums differ in the last bit; capped at AVX2 (on a Zen 4

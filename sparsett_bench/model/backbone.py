@@ -104,8 +104,8 @@ class SwinBackbone(nn.Module):
 
 class TimmBackbone(nn.Module):
     """Any timm model with ``features_only`` support, cut at feature level ``stage`` (NCHW out,
-    no extra norm). Its stride there must be the config's ``input.stride`` (for a ResNet,
-    stage 3: 127 -> 8x8 and 289 -> 19x19 at stride 16)."""
+    no extra norm). Its stride there must be 16, the stride of SparseTT's maps (for a ResNet,
+    stage 3: 127 -> 8x8 and 289 -> 19x19)."""
 
     def __init__(
         self, name: str, stage: int | None = None, drop_path_rate: float = 0.0, **timm_kwargs

@@ -61,6 +61,18 @@ def resolve_device(device: str | torch.device) -> torch.device:
     return torch.device("cuda", index)
 
 
+def check_predictor_options(precision: str, cuda_graphs: bool, *, on_cuda: bool) -> None:
+    """Refuse what a `Predictor` cannot run (before anything is built or written)."""
+    if precision not in get_args(Precision):
+        raise SparsettError(
+            f"unknown precision {precision!r} (use {', '.join(get_args(Precision))})"
+        )
+    if precision == "fp16" and not on_cuda:
+        raise SparsettError("fp16 needs a CUDA device; on the CPU use bf16 or fp32")
+    if cuda_graphs and not on_cuda:
+        raise SparsettError("CUDA graphs need a CUDA device")
+
+
 class Predictor:
     """The search branch of a SparseTT for per-frame inference (see the module docstring).
 
@@ -79,14 +91,7 @@ class Predictor:
         cuda_graphs: bool = False,
     ) -> None:
         self.device = resolve_device(device)
-        if precision not in get_args(Precision):
-            raise SparsettError(
-                f"unknown precision {precision!r} (use {', '.join(get_args(Precision))})"
-            )
-        if precision == "fp16" and self.device.type != "cuda":
-            raise SparsettError("fp16 needs a CUDA device; on the CPU use bf16 or fp32")
-        if cuda_graphs and self.device.type != "cuda":
-            raise SparsettError("CUDA graphs need a CUDA device")
+        check_predictor_options(precision, cuda_graphs, on_cuda=self.device.type == "cuda")
         net = copy.deepcopy(model).eval()
         if fold_bn:
             fold_batchnorm(net, inplace=True)

@@ -25,7 +25,7 @@ from sparsett_bench.datasets.loaders import DEFAULT_SPLIT, load_sequences
 from sparsett_bench.datasets.registry import canonical_name
 from sparsett_bench.errors import SparsettError
 from sparsett_bench.tracking import runner
-from sparsett_bench.tracking.factory import TrackerSpec, check_inference_options
+from sparsett_bench.tracking.factory import TrackerSpec
 
 SERVER_SCORED = {("got10k", "test"), ("trackingnet", "test")}
 
@@ -84,8 +84,13 @@ def run_benchmark(
     rank, world_size = runner.torchrun_rank()
     if world_size > 1 and devices[0].startswith("cuda"):
         devices = [devices[int(os.environ.get("LOCAL_RANK", rank)) % len(devices)]]
-    if spec.params is not None:  # a SparseTT model
-        check_inference_options(spec, devices)
+    if spec.params is not None:  # a SparseTT model: refuse its options before run.json
+        from sparsett_bench.tracking.sparsett_tracker import check_inference_options
+
+        check_inference_options(
+            spec.runtime, spec.precision, spec.fold_bn, spec.cuda_graphs,
+            on_cuda=devices[0].startswith("cuda"),
+        )  # fmt: skip
     if repeats > 1 and (key, split) == ("trackingnet", "test"):
         raise SparsettError("TrackingNet's server takes one run per sequence: no --repeats")
     sequences = load_sequences(key, root, split, names)

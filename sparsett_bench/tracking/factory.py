@@ -50,31 +50,6 @@ class TrackerSpec:
         return {f.name: f.default for f in fields(cls) if f.default is not MISSING}
 
 
-RUNTIMES = ("torch", "onnxruntime")
-PRECISIONS = ("fp32", "bf16", "fp16")
-
-
-def check_inference_options(spec: TrackerSpec, devices: list[str]) -> None:
-    """Refuse options the SparseTT predictors cannot run together, before a run writes its
-    configuration (a refused run.json would otherwise hold the results folder's name)."""
-    on_cuda = all(device.startswith("cuda") for device in devices)
-    if spec.runtime not in RUNTIMES:
-        raise SparsettError(f"--runtime {spec.runtime}: use {' or '.join(RUNTIMES)}")
-    if spec.precision not in PRECISIONS:
-        raise SparsettError(f"--precision {spec.precision}: use {', '.join(PRECISIONS)}")
-    if spec.runtime == "onnxruntime" and (
-        on_cuda or spec.precision != "fp32" or spec.cuda_graphs or spec.fold_bn
-    ):
-        raise SparsettError(
-            "--runtime onnxruntime runs the exported fp32 graph on the CPU "
-            "(no --device cuda, --precision, --cuda-graphs or --fold-bn)"
-        )
-    if spec.precision == "fp16" and not on_cuda:
-        raise SparsettError("--precision fp16 needs a CUDA device; on the CPU use bf16 or fp32")
-    if spec.cuda_graphs and not on_cuda:
-        raise SparsettError("--cuda-graphs needs a CUDA device")
-
-
 def is_opencv(kind: str) -> bool:
     return kind.startswith(OPENCV_PREFIX)
 

@@ -16,18 +16,35 @@ bit for bit with one CPU thread; ``fold_bn=True`` moves the score by about 3e-6 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 import torch
 
 from sparsett_bench.errors import SparsettError
-from sparsett_bench.model.inference import Precision, Predictor
+from sparsett_bench.model.inference import Precision, Predictor, check_predictor_options
 from sparsett_bench.model.onnx_predictor import OnnxPredictor
 from sparsett_bench.tracking import crop, postprocess
 from sparsett_bench.tracking.postprocess import TrackerParams
 
 Runtime = Literal["torch", "onnxruntime"]
+
+
+def check_inference_options(
+    runtime: str, precision: str, fold_bn: bool, cuda_graphs: bool, *, on_cuda: bool
+) -> None:
+    """Refuse options the tracker cannot run together; `run` calls this before it writes its
+    configuration (a refused run.json would otherwise hold the results folder's name)."""
+    if runtime not in get_args(Runtime):
+        raise SparsettError(f"unknown runtime {runtime!r} (torch or onnxruntime)")
+    if runtime == "onnxruntime":
+        if on_cuda or precision != "fp32" or cuda_graphs or fold_bn:
+            raise SparsettError(
+                "--runtime onnxruntime runs the exported fp32 graph on the CPU "
+                "(no --device cuda, --precision, --cuda-graphs or --fold-bn)"
+            )
+    else:
+        check_predictor_options(precision, cuda_graphs, on_cuda=on_cuda)
 
 
 @dataclass
@@ -65,21 +82,16 @@ class SparseTTTracker:
         threads: int | None = None,
     ) -> None:
         self.name = name
+        on_cuda = torch.device(device).type == "cuda"
+        check_inference_options(runtime, precision, fold_bn, cuda_graphs, on_cuda=on_cuda)
         self.predictor: Predictor | OnnxPredictor
         if runtime == "onnxruntime":
-            if torch.device(device).type != "cpu" or precision != "fp32" or cuda_graphs or fold_bn:
-                raise SparsettError(
-                    "runtime onnxruntime runs the exported fp32 graph on the CPU (no CUDA, "
-                    "other precision, CUDA graphs or BatchNorm folding)"
-                )
             self.predictor = OnnxPredictor(model, threads=threads)
-        elif runtime == "torch":
+        else:
             self.predictor = Predictor(
                 model, device=device, precision=precision, fold_bn=fold_bn,
                 cuda_graphs=cuda_graphs,
             )  # fmt: skip
-        else:
-            raise SparsettError(f"unknown runtime {runtime!r} (torch or onnxruntime)")
         self.params = params
         self.z_size, self.x_size, self.context_amount = z_size, x_size, context_amount
         self.window = postprocess.cosine_window(score_size)

@@ -17,6 +17,7 @@ in the project's model format (``epoch-NN.pth``, for ``run --checkpoint``).
 
 from __future__ import annotations
 
+import copy
 import io
 import math
 import os
@@ -185,7 +186,11 @@ def train(options: TrainOptions, on_step: Callable[[dict], None] | None = None) 
     checkpoint_path = options.out / "checkpoint.pth"
     step = 0
     if options.resume:
-        step = _restore(checkpoint_path, model, optimizer, scaler, options)
+        step = _restore(checkpoint_path, model, optimizer, scaler, options, steps_per_epoch)
+        if step > total_steps:
+            raise SparsettError(
+                f"{checkpoint_path}: already at step {step}, past this schedule's {total_steps}"
+            )
     forward = PairForward(model)
     if world_size > 1:
         forward = nn.parallel.DistributedDataParallel(
@@ -320,7 +325,9 @@ def _save(path: Path, model, optimizer, scaler, step: int, options: TrainOptions
     write_bytes_atomic(path, buffer.getvalue())
 
 
-def _restore(path: Path, model, optimizer, scaler, options: TrainOptions) -> int:
+def _restore(
+    path: Path, model, optimizer, scaler, options: TrainOptions, steps_per_epoch: int
+) -> int:
     from sparsett_bench.model.sparsett import read_checkpoint
 
     if not path.is_file():
@@ -328,13 +335,46 @@ def _restore(path: Path, model, optimizer, scaler, options: TrainOptions) -> int
     state = read_checkpoint(path)
     if not isinstance(state, dict) or state.get("format") != TRAIN_FORMAT:
         raise InputFileError(path, f"not a {TRAIN_FORMAT} checkpoint")
-    if state["model_name"] != options.model or state["recipe"] != options.recipe:
+    step = int(state["step"])
+    if state["model_name"] != options.model:
         raise SparsettError(
-            f"{path}: saved for model {state['model_name']!r} with another recipe; resume with "
-            "the same --model, --recipe and --set options"
+            f"{path}: saved for model {state['model_name']!r}, not {options.model!r}"
         )
+    if state["recipe"] != options.recipe:
+        extension_error = schedule_extension_error(
+            state["recipe"], options.recipe, math.ceil(step / steps_per_epoch)
+        )
+        if extension_error:
+            raise SparsettError(f"{path}: {extension_error}")
     model.load_checked(state["model"], path)
     optimizer.load_state_dict(state["optimizer"])
     scaler.load_state_dict(state["scaler"])
     torch.set_rng_state(state["torch_rng"])
-    return int(state["step"])
+    return step
+
+
+def schedule_extension_error(saved: dict, recipe: dict, epochs_run: int) -> str | None:
+    """Why ``recipe`` cannot continue a run saved with ``saved`` after ``epochs_run`` (partly)
+    trained epochs, or None when it can: it may only change ``schedule.epochs`` and
+    ``optimizer.lr_stages``, and only so that every epoch already run had the same learning
+    rate. Resuming is then exactly what a fresh run of ``recipe`` would have done."""
+
+    def fixed_part(values: dict) -> dict:
+        values = copy.deepcopy(values)
+        values.get("schedule", {}).pop("epochs", None)
+        values.get("optimizer", {}).pop("lr_stages", None)
+        return values
+
+    if fixed_part(saved) != fixed_part(recipe):
+        return (
+            "saved with another recipe; resume with the same --recipe and --set options "
+            "(only schedule.epochs and optimizer.lr_stages may change, to extend the run)"
+        )
+    old, new = saved["optimizer"]["lr_stages"], recipe["optimizer"]["lr_stages"]
+    for epoch in range(epochs_run):
+        if lr_at(old, epoch) != lr_at(new, epoch):
+            return (
+                f"the new optimizer.lr_stages give epoch {epoch} lr {lr_at(new, epoch)}, but it "
+                f"ran at {lr_at(old, epoch)}; an extended schedule must keep the epochs run"
+            )
+    return None

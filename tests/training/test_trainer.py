@@ -13,8 +13,14 @@ from pathlib import Path
 import pytest
 import torch
 
+from sparsett_bench.errors import SparsettError
 from sparsett_bench.training.recipe import load_recipe
-from sparsett_bench.training.trainer import TrainOptions, lr_at, train
+from sparsett_bench.training.trainer import (
+    TrainOptions,
+    lr_at,
+    schedule_extension_error,
+    train,
+)
 from tests.conftest import shared_path
 
 
@@ -85,6 +91,45 @@ def test_interrupted_then_resumed_ends_with_the_same_weights(recipe, uninterrupt
 
     steps = [json.loads(x)["step"] for x in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     assert steps == [1, 2, 3, 4, 5, 6]
+
+
+def extended(recipe: dict, lr_stages: list) -> dict:
+    longer = copy.deepcopy(recipe)
+    longer["schedule"]["epochs"] = 3
+    longer["optimizer"]["lr_stages"] = lr_stages
+    return longer
+
+
+def test_a_longer_schedule_resumes_a_finished_run_as_one_run_of_it(recipe, uninterrupted, tmp_path):
+    import shutil
+
+    longer = extended(recipe, [[1, 1e-4], [2, 1e-5], [3, 1e-4]])  # a restart in epoch 2
+    shutil.copytree(uninterrupted, tmp_path / "extended")
+    result = train(options(longer, tmp_path / "extended", resume=True))
+    assert (result.step, result.total_steps) == (9, 9)
+    train(options(longer, tmp_path / "fresh"))
+    reference, resumed = weights(tmp_path / "fresh"), weights(tmp_path / "extended")
+    assert all(torch.equal(resumed[k], reference[k]) for k in reference)
+
+
+def test_an_extension_must_keep_the_epochs_already_run(recipe) -> None:
+    changes_epoch_1 = extended(recipe, [[1, 1e-4], [3, 1e-3]])
+    error = schedule_extension_error(recipe, changes_epoch_1, epochs_run=2)
+    assert error is not None and "epoch 1 lr 0.001" in error and "ran at 1e-05" in error
+    assert schedule_extension_error(recipe, changes_epoch_1, epochs_run=1) is None
+    other_batch = copy.deepcopy(recipe)
+    other_batch["schedule"]["batch_size"] = 8
+    assert "another recipe" in schedule_extension_error(recipe, other_batch, epochs_run=1)
+
+
+def test_resuming_past_the_end_of_a_shorter_schedule_is_refused(recipe, uninterrupted, tmp_path):
+    import shutil
+
+    shorter = copy.deepcopy(recipe)
+    shorter["schedule"]["epochs"] = 1
+    shutil.copytree(uninterrupted, tmp_path / "run")
+    with pytest.raises(SparsettError, match="already at step 6, past this schedule's 3"):
+        train(options(shorter, tmp_path / "run", resume=True))
 
 
 def test_two_gloo_processes_match_one_process(recipe, tmp_path) -> None:

@@ -1,5 +1,6 @@
 """The AUC regression gate of .ci/run really gates: the shipped model's results on the gate's
-sequences pass `report --check results/baselines/synthetic.json`, degraded ones fail."""
+sequences pass `report --check results/baselines/synthetic.json`, degraded ones fail. Both
+run on the AVX2 kernels the baseline was recorded with, as .ci/run does."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import sys
 from pathlib import Path
 
 import numpy as np
+
+from tests.conftest import REFERENCE_KERNELS
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "results" / "baselines" / "synthetic.json"
@@ -26,7 +29,7 @@ def gate_sequences() -> str:
 def cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "sparsett_bench", *args], cwd=ROOT, capture_output=True,
-        text=True, env={**os.environ, "COLUMNS": "200"}, check=False,
+        text=True, env={**os.environ, **REFERENCE_KERNELS, "COLUMNS": "200"}, check=False,
     )  # fmt: skip
 
 

@@ -340,12 +340,11 @@ def _restore(
         raise SparsettError(
             f"{path}: saved for model {state['model_name']!r}, not {options.model!r}"
         )
-    if state["recipe"] != options.recipe:
-        extension_error = schedule_extension_error(
-            state["recipe"], options.recipe, math.ceil(step / steps_per_epoch)
-        )
-        if extension_error:
-            raise SparsettError(f"{path}: {extension_error}")
+    refusal = schedule_extension_error(
+        state["recipe"], options.recipe, math.ceil(step / steps_per_epoch)
+    )
+    if refusal:
+        raise SparsettError(f"{path}: {refusal}")
     model.load_checked(state["model"], path)
     optimizer.load_state_dict(state["optimizer"])
     scaler.load_state_dict(state["scaler"])

@@ -8,6 +8,7 @@ the sparse attention). `check_onnx` runs it with onnxruntime against PyTorch.
 
 from __future__ import annotations
 
+import copy
 import warnings
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import torch
 from torch import nn
 
 from sparsett_bench.errors import SparsettError
+from sparsett_bench.model.attention import TopKMultiheadAttention
 
 
 class SearchBranch(nn.Module):
@@ -40,8 +42,13 @@ def example_inputs(
 
 
 def export_search_branch(model: nn.Module, path: str | Path, opset: int = 17) -> Path:
-    """Write the ONNX graph (model in eval mode); returns the path."""
-    model = model.eval()
+    """Write the ONNX graph (model in eval mode) of a copy whose top-K attention selects
+    unsorted (`TopKMultiheadAttention.sorted_top_k`: faster in ONNX Runtime, the same keys
+    kept); returns the path."""
+    model = copy.deepcopy(model.eval())
+    for module in model.modules():
+        if isinstance(module, TopKMultiheadAttention):
+            module.sorted_top_k = False
     x, memory = example_inputs(model)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -50,9 +57,7 @@ def export_search_branch(model: nn.Module, path: str | Path, opset: int = 17) ->
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
         torch.onnx.export(
-            # eval() on the wrapper too: the exporter restores the wrapper's own mode after
-            # tracing, and a fresh module's is training, which would reach the model
-            SearchBranch(model).eval(),
+            SearchBranch(model),
             (x, memory),
             str(path),
             dynamo=False,

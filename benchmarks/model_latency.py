@@ -12,6 +12,11 @@ CPU (``--device cpu``, the default), paths interleaved over the same frames:
 Anchor from the issue: the official implementation, unmodified, 0.45 s per tracked frame on
 this 2-core machine (2 threads).
 
+Each row prints the path's median frame time and, against each baseline, the median (and the
+range) of the per-frame ratios: every path runs on a frame before the next frame does, so a
+ratio compares runs a fraction of a second apart, and a slow spell of the shared machine,
+which moved the medians of one path by up to 30% between runs here, mostly cancels.
+
 CUDA (``--device cuda``), batch 1, each path a `Predictor` (PyTorch's default TF32 settings);
 a frame is: copy the CPU crop to the GPU, search, copy score and boxes back (the tracker's
 per-frame work), reported as ms and frames per second, ratios against fp32-unfolded.
@@ -44,6 +49,9 @@ from sparsett_bench.model.export import export_search_branch
 from sparsett_bench.model.inference import Predictor
 
 OFFICIAL_SECONDS = 0.45
+# Pause before each timed call: ONNX Runtime's threads spin for work after a run returns, and
+# on 2 cores a PyTorch frame started at once ran 20% slower here (412 against 336 ms).
+SETTLE_SECONDS = 0.1
 Run = Callable[[torch.Tensor], object]
 
 
@@ -103,10 +111,11 @@ def cuda_paths(model: torch.nn.Module, z: torch.Tensor) -> dict[str, Run]:
 
 def measure(
     name: str, device: str, frames: int, warmup: int, official: tuple[Path, Path] | None = None
-) -> tuple[dict[str, float], list[str]]:
-    """Median seconds per frame of each path, the first ``warmup`` frames dropped, and notes.
-    With ``official`` (repository, checkpoint) the official model's per-frame call is the
-    first path, and both models hold that checkpoint's weights."""
+) -> tuple[dict[str, list[float]], list[str]]:
+    """Seconds per frame of each path (the first ``warmup`` frames dropped), every path run on
+    a frame before the next frame, and notes. With ``official`` (repository, checkpoint) the
+    official model's per-frame call is the first path, and both models hold that checkpoint's
+    weights."""
     torch.manual_seed(0)
     model = build_model(name).eval()
     z = torch.randn(1, 3, 127, 127)
@@ -127,18 +136,26 @@ def measure(
     timings: dict[str, list[float]] = {label: [] for label in paths}
     for x in [xs[0]] * warmup + xs:
         for label, run in paths.items():
+            time.sleep(SETTLE_SECONDS)
             start = time.perf_counter()
             run(x)
             timings[label].append(time.perf_counter() - start)
-    medians = {label: statistics.median(values[warmup:]) for label, values in timings.items()}
-    return medians, notes
+    return {label: values[warmup:] for label, values in timings.items()}, notes
+
+
+def paired_ratio(baseline: list[float], path: list[float]) -> tuple[float, float, float]:
+    """Median, lowest and highest of the per-frame ratios ``baseline / path``: each ratio
+    compares two runs a fraction of a second apart, so a slow spell of a shared machine
+    slows both and leaves the ratio."""
+    ratios = sorted(b / p for b, p in zip(baseline, path, strict=True))
+    return statistics.median(ratios), ratios[0], ratios[-1]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
-    parser.add_argument("--frames", type=int, default=None, help="default: 10 CPU, 200 CUDA")
+    parser.add_argument("--frames", type=int, default=None, help="default: 20 CPU, 200 CUDA")
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument(
         "--official-repo", type=Path, default=None,
@@ -157,7 +174,7 @@ def main() -> None:
     cuda = args.device == "cuda"
     if cuda and not torch.cuda.is_available():
         parser.error("--device cuda: CUDA is not available")
-    frames = args.frames or (200 if cuda else 10)
+    frames = args.frames or (200 if cuda else 20)
     torch.set_num_threads(args.threads)
     hardware = (
         f"{torch.cuda.get_device_name()}, CUDA {torch.version.cuda}"
@@ -166,7 +183,8 @@ def main() -> None:
     )
     lines = [
         f"model_latency, {datetime.date.today()}, {platform.node()}: {hardware}, "
-        f"torch {torch.__version__}, numpy {np.__version__}; median of {frames} frames"
+        f"torch {torch.__version__}, numpy {np.__version__}; median of {frames} frames; "
+        "xR [low-high]: median [range] of the per-frame ratios against a baseline"
     ]
     for name in ("sparsett-tiny", "sparsett-swin-t"):
         official = None
@@ -175,13 +193,16 @@ def main() -> None:
         result, notes = measure(name, args.device, frames, 10 if cuda else 1, official)
         baselines = [p for p in ("official", "eager-uncached", "fp32-unfolded") if p in result]
         for path, seconds in result.items():
-            line = f"  {name:16s} {path:15s} {seconds * 1000:8.1f} ms  "
+            median = statistics.median(seconds)
+            line = f"  {name:16s} {path:15s} {median * 1000:8.1f} ms  "
             if cuda:
-                line += f"{1 / seconds:7.1f} FPS  "
-            line += "  ".join(f"x{result[b] / seconds:4.2f} vs {b}" for b in baselines)
+                line += f"{1 / median:7.1f} FPS  "
+            for baseline in baselines:
+                ratio, low, high = paired_ratio(result[baseline], seconds)
+                line += f"x{ratio:4.2f} [{low:4.2f}-{high:4.2f}] vs {baseline}  "
             if name == "sparsett-swin-t" and not cuda and official is None:
-                line += f"  x{OFFICIAL_SECONDS / seconds:4.2f} vs official 0.45 s"
-            lines.append(line)
+                line += f"x{OFFICIAL_SECONDS / median:4.2f} vs official 0.45 s"
+            lines.append(line.rstrip())
         lines += notes
     print("\n".join(lines))
     if args.out:

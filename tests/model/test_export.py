@@ -44,7 +44,8 @@ def test_export_leaves_the_model_in_eval_mode(tmp_path: Path) -> None:
 
 def test_onnx_predictor_matches_the_official_forward(official_checkpoint, golden) -> None:
     """`run --runtime onnxruntime`: template in PyTorch, search branch in onnxruntime, on the
-    golden inputs with the official-format checkpoint, within 1e-4 of the official outputs."""
+    golden inputs with the official-format checkpoint, within the golden README's model
+    tolerances (fused score 5e-5, boxes 2e-3 px; measured here: 2.7e-6 and 1.8e-4)."""
     import torch
 
     from sparsett_bench.model.onnx_predictor import OnnxPredictor
@@ -57,4 +58,4 @@ def test_onnx_predictor_matches_the_official_forward(official_checkpoint, golden
     out = predictor.search(torch.from_numpy(golden["x_input"]))
     score = np.abs(out["score"].numpy() - golden["x_score_fused"]).max()
     boxes = np.abs(out["bbox_conv"].numpy() - golden["x_bbox_track_xyxy"]).max()
-    assert score <= 1e-4 and boxes <= 1e-2, (score, boxes)
+    assert score <= 5e-5 and boxes <= 2e-3, (score, boxes)

@@ -1,0 +1,160 @@
+"""How far the sparsett-swin-t search branch can go on this CPU in float32: its matrix work
+against what this machine's matrix kernels deliver, measured in one run.
+
+Prints, for ``--threads`` threads:
+* the floating-point work of one frame's search branch (matrix products and convolutions,
+  counted by ``torch.utils.flop_counter``), which no float32 runtime can skip;
+* the in-run baseline of the issue (``eager-uncached``) and ONNX Runtime, the fastest float32
+  path, timed as model_latency.py times them, with the per-frame ratio;
+* ONNX Runtime's own profile of the same frames: the share of its kernel time in the matrix
+  operators (Gemm, Conv, MatMul, FusedMatMul) and the largest other operators;
+* from these, the ratio the path would reach if every other kernel took no time, and the
+  time the other kernels may take for the 2x target;
+* the best float32 GEMM rate PyTorch (MKL) reaches here on large products, and the time the
+  frame's matrix work would take at that rate.
+Profiling runs after the timed loop, so its shares, not its milliseconds, are combined with
+the timed frame.
+
+Run: python benchmarks/cpu_floor.py [--threads 2] [--frames 20] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import datetime
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.model_latency import measure, paired_ratio
+from sparsett_bench.model.config import build_model
+from sparsett_bench.model.export import export_search_branch
+
+MATRIX_OPERATORS = {"Gemm", "Conv", "MatMul", "FusedMatMul"}
+# Large float32 products (M, K, N) for the machine's best GEMM rate: the shapes MKL runs
+# fastest, well past the sizes where packing and threading overheads matter.
+LARGE_PRODUCTS = ((4096, 1024, 1024), (2048, 2048, 2048), (1024, 4096, 1024))
+
+
+def search_flops(model: torch.nn.Module, z: torch.Tensor, x: torch.Tensor) -> int:
+    with torch.inference_mode():
+        memory = model.template(z)
+        counter = FlopCounterMode(display=False)
+        with counter:
+            model.track(x, memory)
+    return counter.get_total_flops()
+
+
+def onnxruntime_kernels(
+    model: torch.nn.Module, z: torch.Tensor, xs: list[torch.Tensor], threads: int
+) -> dict[str, float]:
+    """Seconds per frame spent in each ONNX operator type (ONNX Runtime's own profiler)."""
+    import onnxruntime
+
+    with torch.inference_mode():
+        memory = model.template(z).numpy()
+    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        path = export_search_branch(model, Path(tmp) / "search.onnx")
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.enable_profiling = True
+        options.profile_file_prefix = str(Path(tmp) / "profile")
+        session = onnxruntime.InferenceSession(
+            str(path), options, providers=["CPUExecutionProvider"]
+        )
+        session.run(None, {"search": xs[0].numpy(), "memory": memory})  # warm-up
+        for x in xs:
+            session.run(None, {"search": x.numpy(), "memory": memory})
+        events = json.loads(Path(session.end_profiling()).read_text())
+    per_operator: dict[str, float] = collections.Counter()
+    for event in events:
+        if event.get("cat") == "Node" and event["name"].endswith("_kernel_time"):
+            per_operator[event["args"]["op_name"]] += event["dur"] * 1e-6
+    frames = len(xs) + 1
+    return {name: seconds / frames for name, seconds in per_operator.items()}
+
+
+def best_gemm_rate() -> tuple[float, tuple[int, int, int]]:
+    """The highest float32 GEMM rate (FLOP/s) over `LARGE_PRODUCTS`, and its shape."""
+    rates = []
+    for m, k, n in LARGE_PRODUCTS:
+        a, b = torch.randn(m, k), torch.randn(k, n)
+        torch.mm(a, b)
+        seconds = []
+        for _ in range(5):
+            start = time.perf_counter()
+            torch.mm(a, b)
+            seconds.append(time.perf_counter() - start)
+        rates.append((2 * m * k * n / min(seconds), (m, k, n)))
+    return max(rates)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--frames", type=int, default=20)
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    model = build_model("sparsett-swin-t").eval()
+    z = torch.randn(1, 3, 127, 127)
+    xs = [torch.randn(1, 3, 289, 289) for _ in range(args.frames)]
+
+    flops = search_flops(model, z, xs[0])
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        parser.error("onnxruntime is not installed (pip install 'sparsett-bench[export]')")
+    timings, _ = measure("sparsett-swin-t", "cpu", args.frames, 1)
+    kernels = onnxruntime_kernels(model, z, xs, args.threads)
+    rate, shape = best_gemm_rate()
+
+    baseline = statistics.median(timings["eager-uncached"])
+    ort_frame = statistics.median(timings["onnxruntime"])
+    ort_ratio, low, high = paired_ratio(timings["eager-uncached"], timings["onnxruntime"])
+    profiled = sum(kernels.values())
+    matrix_share = sum(s for n, s in kernels.items() if n in MATRIX_OPERATORS) / profiled
+    rest = sorted(((s, n) for n, s in kernels.items() if n not in MATRIX_OPERATORS), reverse=True)
+    allowed_rest = baseline / 2 - matrix_share * ort_frame
+
+    lines = [
+        f"cpu_floor, {datetime.date.today()}, {platform.node()}: {os.cpu_count()} CPUs, "
+        f"{args.threads} threads, torch {torch.__version__}; median of {args.frames} frames",
+        f"  search branch of sparsett-swin-t: {flops / 1e9:.2f} GFLOP per frame "
+        "(matrix products and convolutions)",
+        f"  eager-uncached (the in-run baseline)  {baseline * 1000:6.1f} ms; the 2x target "
+        f"{baseline / 2 * 1000:.1f} ms",
+        f"  onnxruntime                           {ort_frame * 1000:6.1f} ms; x{ort_ratio:4.2f} "
+        f"[{low:4.2f}-{high:4.2f}] per frame vs eager-uncached",
+        f"  onnxruntime profiled: matrix kernels {matrix_share:.0%} of its kernel time "
+        f"({flops / (matrix_share * profiled) / 1e9:.0f} GFLOP/s), other kernels "
+        + ", ".join(f"{n} {s * 1000:.1f}" for s, n in rest[:6])
+        + " ms",
+        f"  with every other kernel at zero: x{ort_ratio / matrix_share:4.2f} vs eager-uncached",
+        f"  for x2.00 the other kernels get {max(allowed_rest, 0) * 1000:.1f} ms "
+        f"(they take {(1 - matrix_share) * ort_frame * 1000:.1f} ms of the frame)",
+        f"  best fp32 GEMM here: {rate / 1e9:.0f} GFLOP/s (MKL, {'x'.join(map(str, shape))}); "
+        f"the frame's matrix work at that rate {flops / rate * 1000:.1f} ms",
+    ]
+    print("\n".join(lines))
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()

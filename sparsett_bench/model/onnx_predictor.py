@@ -5,7 +5,7 @@ The template branch stays in PyTorch (once per sequence); the per-frame graph is
 boxes out), exported when the predictor is built and loaded into an ``InferenceSession`` with
 ``threads`` intra-op threads. Its outputs equal PyTorch's within 1e-4 (ONNX Runtime fuses and
 orders sums differently), so it is an opt-in speed path: on this project's 2-core VM it ran the
-sparsett-swin-t search branch 1.67x faster than the official implementation, against 1.37x
+sparsett-swin-t search branch 1.59x faster than the official implementation, against 1.13x
 for PyTorch with folded BatchNorm (`benchmarks/results/model_latency.txt`).
 """
 

@@ -39,6 +39,7 @@ from torch.utils.flop_counter import FlopCounterMode
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.model_latency import measure, paired_ratio
+from benchmarks.recording import record
 from sparsett_bench.model.config import build_model
 from sparsett_bench.model.export import export_search_branch
 
@@ -151,9 +152,7 @@ def main() -> None:
         f"the frame's matrix work at that rate {flops / rate * 1000:.1f} ms",
     ]
     print("\n".join(lines))
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text("\n".join(lines) + "\n")
+    record(lines, args.out)
 
 
 if __name__ == "__main__":

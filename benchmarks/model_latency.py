@@ -44,6 +44,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.recording import record
 from sparsett_bench.model.config import build_model
 from sparsett_bench.model.export import export_search_branch
 from sparsett_bench.model.inference import Predictor
@@ -205,9 +206,7 @@ def main() -> None:
             lines.append(line.rstrip())
         lines += notes
     print("\n".join(lines))
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text("\n".join(lines) + "\n")
+    record(lines, args.out)
 
 
 if __name__ == "__main__":

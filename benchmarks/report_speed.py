@@ -37,6 +37,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.recording import record  # noqa: E402
 from sparsett_bench import parse_cache  # noqa: E402
 from sparsett_bench.datasets.loaders import load_sequences  # noqa: E402
 from sparsett_bench.datasets.sequence import Sequence  # noqa: E402
@@ -209,9 +210,7 @@ def main() -> None:
                 f"  speed-up over the got10k toolkit: {ratio:.1f}x (target >= 20x); "
                 f"identical numbers: {identical}"
             )
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text("\n".join(lines) + "\n")
+    record(lines, args.out)
 
 
 if __name__ == "__main__":

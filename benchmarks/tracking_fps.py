@@ -28,6 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.recording import record
 from sparsett_bench.datasets.loaders import load_sequences
 from sparsett_bench.tracking import runner
 from sparsett_bench.tracking.factory import TrackerSpec, build_tracker, tracker_params
@@ -97,8 +98,7 @@ def main() -> None:
                     f"over {len(times)} frames")  # fmt: skip
             print(line, flush=True)
             lines.append(line)
-    if args.out:
-        args.out.write_text("\n".join(lines) + "\n")
+    record(lines, args.out)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.recording import record
 from sparsett_bench.model.config import build_model
 from sparsett_bench.tracking.runner import cpu_model
 from sparsett_bench.training.losses import training_losses
@@ -95,8 +96,7 @@ def main() -> None:
         line = f"  {model_name:16s} {precision:5s} batch 32 (BN 16): {rate:8.1f} pairs/s"
         print(line, flush=True)
         lines.append(line)
-    if args.out:
-        args.out.write_text("\n".join(lines) + "\n")
+    record(lines, args.out)
 
 
 if __name__ == "__main__":

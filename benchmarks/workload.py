@@ -31,6 +31,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.recording import record
 from sparsett_bench.datasets import synthetic
 from sparsett_bench.tracking import runner
 from sparsett_bench.tracking.benchmark_run import parse_devices
@@ -127,9 +128,7 @@ def main() -> None:
     for number, (tracked, seconds) in enumerate(outcomes):
         lines.append(f"  process {number}: {tracked} frames, {tracked / seconds:.1f} FPS tracking")
     print("\n".join(lines))
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text("\n".join(lines) + "\n")
+    record(lines, args.out)
 
 
 def hardware(devices: list[str]) -> str:

@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.model_latency import measure, paired_ratio
 from benchmarks.recording import record
 from sparsett_bench.model.config import build_model
-from sparsett_bench.model.export import export_search_branch
+from sparsett_bench.model.onnx_predictor import OnnxPredictor
 
 MATRIX_OPERATORS = {"Gemm", "Conv", "MatMul", "FusedMatMul"}
 # Large float32 products (M, K, N) for the machine's best GEMM rate: the shapes MKL runs
@@ -62,24 +62,13 @@ def onnxruntime_kernels(
     model: torch.nn.Module, z: torch.Tensor, xs: list[torch.Tensor], threads: int
 ) -> dict[str, float]:
     """Seconds per frame spent in each ONNX operator type (ONNX Runtime's own profiler)."""
-    import onnxruntime
-
-    with torch.inference_mode():
-        memory = model.template(z).numpy()
     with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        path = export_search_branch(model, Path(tmp) / "search.onnx")
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.enable_profiling = True
-        options.profile_file_prefix = str(Path(tmp) / "profile")
-        session = onnxruntime.InferenceSession(
-            str(path), options, providers=["CPUExecutionProvider"]
-        )
-        session.run(None, {"search": xs[0].numpy(), "memory": memory})  # warm-up
-        for x in xs:
-            session.run(None, {"search": x.numpy(), "memory": memory})
-        events = json.loads(Path(session.end_profiling()).read_text())
+        predictor = OnnxPredictor(model, threads=threads, profile_prefix=Path(tmp) / "profile")
+        predictor.set_template(z)
+        for x in [xs[0], *xs]:  # the first a warm-up, profiled too
+            predictor.search(x)
+        events = json.loads(Path(predictor.session.end_profiling()).read_text())
     per_operator: dict[str, float] = collections.Counter()
     for event in events:
         if event.get("cat") == "Node" and event["name"].endswith("_kernel_time"):

@@ -8,7 +8,8 @@ CPU (``--device cpu``, the default), paths interleaved over the same frames:
 * folded-cached: `Predictor` in fp32: BatchNorm folded into the convs, the decoder's
   cross-attention keys and values cached with the template (what the tracker needs per frame);
 * bf16-folded: the same under bf16 autocast (slow on CPUs without native bf16 instructions);
-* onnxruntime: the exported search branch (when onnxruntime is installed).
+* onnxruntime: `OnnxPredictor`, the exported search branch as `run --runtime onnxruntime`
+  runs it (when onnxruntime is installed).
 Anchor from the issue: the official implementation, unmodified, 0.45 s per tracked frame on
 this 2-core machine (2 threads).
 
@@ -29,11 +30,11 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import importlib.util
 import os
 import platform
 import statistics
 import sys
-import tempfile
 import time
 import warnings
 from collections.abc import Callable
@@ -46,8 +47,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.recording import record
 from sparsett_bench.model.config import build_model
-from sparsett_bench.model.export import export_search_branch
 from sparsett_bench.model.inference import Predictor
+from sparsett_bench.model.onnx_predictor import OnnxPredictor
 
 OFFICIAL_SECONDS = 0.45
 # Pause before each timed call: ONNX Runtime's threads spin for work after a run returns, and
@@ -73,20 +74,13 @@ def cpu_paths(model: torch.nn.Module, z: torch.Tensor) -> dict[str, Run]:
         predictor = Predictor(model, precision=precision)
         predictor.set_template(z)
         paths[label] = predictor.search
-    try:
-        import onnxruntime
-    except ImportError:
+    if importlib.util.find_spec("onnxruntime") is None:
         return paths
-    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        path = export_search_branch(model, Path(tmp) / "search.onnx")
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = torch.get_num_threads()
-        session = onnxruntime.InferenceSession(
-            str(path), options, providers=["CPUExecutionProvider"]
-        )
-    feeds = {"memory": memory.numpy()}
-    paths["onnxruntime"] = lambda x: session.run(None, feeds | {"search": x.numpy()})
+        onnx = OnnxPredictor(model)
+    onnx.set_template(z)
+    paths["onnxruntime"] = onnx.search
     return paths
 
 

@@ -24,7 +24,15 @@ from sparsett_bench.model.inference import OUTPUTS
 class OnnxPredictor:
     """``set_template(z)`` then ``search(x)`` -> ``{"score", "bbox_conv"}`` float32 tensors."""
 
-    def __init__(self, model: torch.nn.Module, *, threads: int | None = None) -> None:
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        *,
+        threads: int | None = None,
+        profile_prefix: Path | None = None,
+    ) -> None:
+        """``profile_prefix``: ONNX Runtime profiles every run into a JSON file whose name
+        starts so (``self.session.end_profiling()`` returns it), for benchmarks."""
         try:
             import onnxruntime
         except ImportError:
@@ -35,6 +43,9 @@ class OnnxPredictor:
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads or torch.get_num_threads()
         options.inter_op_num_threads = 1
+        if profile_prefix is not None:
+            options.enable_profiling = True
+            options.profile_file_prefix = str(profile_prefix)
         with tempfile.TemporaryDirectory() as scratch:
             path = export_search_branch(self.model, Path(scratch) / "search.onnx")
             self.session = onnxruntime.InferenceSession(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -101,8 +102,6 @@ def extended(recipe: dict, lr_stages: list) -> dict:
 
 
 def test_a_longer_schedule_resumes_a_finished_run_as_one_run_of_it(recipe, uninterrupted, tmp_path):
-    import shutil
-
     longer = extended(recipe, [[1, 1e-4], [2, 1e-5], [3, 1e-4]])  # a restart in epoch 2
     shutil.copytree(uninterrupted, tmp_path / "extended")
     result = train(options(longer, tmp_path / "extended", resume=True))
@@ -123,8 +122,6 @@ def test_an_extension_must_keep_the_epochs_already_run(recipe) -> None:
 
 
 def test_resuming_past_the_end_of_a_shorter_schedule_is_refused(recipe, uninterrupted, tmp_path):
-    import shutil
-
     shorter = copy.deepcopy(recipe)
     shorter["schedule"]["epochs"] = 1
     shutil.copytree(uninterrupted, tmp_path / "run")

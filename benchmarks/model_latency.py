@@ -46,6 +46,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.recording import record
+from sparsett_bench.machine import cpu_model
 from sparsett_bench.model.config import build_model
 from sparsett_bench.model.inference import Predictor
 from sparsett_bench.model.onnx_predictor import OnnxPredictor
@@ -174,7 +175,7 @@ def main() -> None:
     hardware = (
         f"{torch.cuda.get_device_name()}, CUDA {torch.version.cuda}"
         if cuda
-        else f"{os.cpu_count()} CPUs, {args.threads} threads"
+        else f"{cpu_model()}, {os.cpu_count()} CPUs, {args.threads} threads"
     )
     lines = [
         f"model_latency, {datetime.date.today()}, {platform.node()}: {hardware}, "

@@ -45,6 +45,7 @@ from sparsett_bench.evaluation import snapshots  # noqa: E402
 from sparsett_bench.evaluation.evaluate import evaluate  # noqa: E402
 from sparsett_bench.evaluation.protocols import get_protocol  # noqa: E402
 from sparsett_bench.evaluation.results_io import load_tracker_results  # noqa: E402
+from sparsett_bench.machine import cpu_model  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 
@@ -184,7 +185,8 @@ def main() -> None:
 
     say(
         f"report_speed on {platform.node() or 'this machine'}, {datetime.date.today()}: "
-        f"{os.cpu_count()} CPUs, Python {platform.python_version()}, numpy {np.__version__}; "
+        f"{cpu_model()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"numpy {np.__version__}; "
         f"median (min) of {args.repeat} runs"
     )
     with tempfile.TemporaryDirectory() as cache:

@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.recording import record
 from sparsett_bench.datasets.loaders import load_sequences
+from sparsett_bench.machine import cpu_model
 from sparsett_bench.tracking import runner
 from sparsett_bench.tracking.factory import TrackerSpec, build_tracker, tracker_params
 
@@ -78,7 +79,7 @@ def main() -> None:
     job = runner.jobs_for([sequence])[0]
     lines = [
         f"tracking_fps, {datetime.date.today()}, {platform.node() or 'vm'}: "
-        f"{runner.cpu_model()}, {args.threads} threads, device {args.device}",
+        f"{cpu_model()}, {args.threads} threads, device {args.device}",
         f"Basketball ({len(job.frames)} frames, 576x432); FPS = frames / tracking time",
     ]
     with tempfile.TemporaryDirectory() as tmp:

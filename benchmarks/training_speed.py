@@ -25,8 +25,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.recording import record
+from sparsett_bench.machine import cpu_model
 from sparsett_bench.model.config import build_model
-from sparsett_bench.tracking.runner import cpu_model
 from sparsett_bench.training.losses import training_losses
 from sparsett_bench.training.targets import dense_targets
 from sparsett_bench.training.trainer import PairForward

@@ -35,6 +35,7 @@ import numpy as np
 from sparsett_bench.atomic import write_text_atomic
 from sparsett_bench.errors import InputFileError, SparsettError
 from sparsett_bench.evaluation.results_io import RUN_RECORD, TIME_SUFFIX, write_sequence_result
+from sparsett_bench.machine import cpu_model
 from sparsett_bench.tracking.base import Tracker
 from sparsett_bench.tracking.factory import TrackerSpec, build_tracker
 
@@ -291,23 +292,14 @@ def _environment(cv2_version: str) -> dict:
         "numpy": np.__version__,
         "opencv": cv2_version,
         "machine": platform.machine(),
-        "processor": platform.processor() or cpu_model(),
+        "processor": cpu_model() or platform.processor(),
         "cpus": os.cpu_count(),
     }
     if "torch" in sys.modules:
         import torch
 
         environment["torch"] = torch.__version__
+        environment["cpu_kernels"] = torch.backends.cpu.get_cpu_capability()
         if torch.cuda.is_available():
             environment["gpu"] = torch.cuda.get_device_name()
     return environment
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return ""

@@ -1,0 +1,39 @@
+"""What this machine's CPU is, for run.json and the benchmarks' headers (no heavy imports:
+`report` and its benchmark use it too)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def cpu_model() -> str:
+    """This machine's CPU as `describe_cpu` names it ("" where /proc/cpuinfo is absent)."""
+    try:
+        return describe_cpu(Path("/proc/cpuinfo").read_text())
+    except OSError:
+        return ""
+
+
+def describe_cpu(cpuinfo: str) -> str:
+    """The first processor of a /proc/cpuinfo text, as ``model name (family F, model M; ISA)``.
+
+    The family and model tell CPUs apart whose model name does not (a VM's "AMD EPYC" was a
+    Zen 2 one day and a Zen 4 the next), and the widest vector instructions (AVX-512, AVX2)
+    decide both the speed and the last bits of float32 sums.
+    """
+    fields: dict[str, str] = {}
+    for line in cpuinfo.splitlines():
+        if not line.strip():
+            if fields:
+                break
+            continue
+        key, _, value = line.partition(":")
+        fields.setdefault(key.strip(), value.strip())
+    name = fields.get("model name", "")
+    flags = set(fields.get("flags", "").split())
+    isa = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else ""
+    details = (
+        [f"family {fields['cpu family']}, model {fields['model']}"] if "model" in fields else []
+    )
+    details += [isa] if isa else []
+    return f"{name} ({'; '.join(details)})" if name and details else name

@@ -773,6 +773,11 @@ def run(
                 cuda_graphs=cuda_graphs,
                 runtime=runtime,
             )
+            if precision == "bf16" and device == "cpu":
+                from sparsett_bench.model.inference import emulated_bf16_note
+
+                if note := emulated_bf16_note():
+                    error_console.print(f"[yellow]note:[/] {note}", highlight=False, soft_wrap=True)
         summary = run_benchmark(
             key, spec, split=split, root=root, results=results, names=_csv(sequences),
             workers=workers, threads=threads, device=device, repeats=repeats, console=console,

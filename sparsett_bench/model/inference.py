@@ -73,6 +73,19 @@ def check_predictor_options(precision: str, cuda_graphs: bool, *, on_cuda: bool)
         raise SparsettError("CUDA graphs need a CUDA device")
 
 
+def emulated_bf16_note() -> str | None:
+    """What to tell a user who asks for bf16 on this CPU, when it has no bf16 arithmetic
+    (AVX-512 BF16 or AMX, as oneDNN reports it): autocast's bf16 kernels are then emulated and
+    far slower than fp32. None where bf16 is native."""
+    if torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        return None
+    return (
+        "this CPU has no bf16 arithmetic (AVX-512 BF16 or AMX), so --precision bf16 is emulated "
+        "and slower than fp32: on a 2-core AVX2 EPYC a sparsett-swin-t frame took 5.9 s in bf16 "
+        "against 0.39 s in fp32"
+    )
+
+
 class Predictor:
     """The search branch of a SparseTT for per-frame inference (see the module docstring).
 

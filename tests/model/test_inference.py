@@ -11,7 +11,7 @@ import torch
 from sparsett_bench.errors import SparsettError
 from sparsett_bench.model.config import build_model
 from sparsett_bench.model.fold import fold_batchnorm
-from sparsett_bench.model.inference import Predictor
+from sparsett_bench.model.inference import Predictor, emulated_bf16_note
 
 SCORE_ATOL, BOX_ATOL = 5e-5, 2e-3  # the goldens' tolerances (fused score, boxes in pixels)
 # bf16/fp16 against fp32: bf16 keeps 8 significant bits (relative step 2**-8 = 3.9e-3). On the
@@ -128,6 +128,13 @@ def test_bf16_on_the_cpu_stays_close_to_fp32() -> None:
     assert all(t.dtype == torch.float32 for t in out["bf16"].values())
     assert_outputs_close(out["bf16"], out["fp32"], HALF_SCORE_ATOL, HALF_BOX_ATOL)
     assert not torch.equal(out["bf16"]["score"], out["fp32"]["score"])  # autocast did run
+
+
+def test_bf16_is_flagged_as_emulated_only_where_oneDNN_has_no_bf16(monkeypatch) -> None:
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: False)
+    assert "--precision bf16 is emulated" in emulated_bf16_note()
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: True)
+    assert emulated_bf16_note() is None
 
 
 def test_predictor_errors() -> None:

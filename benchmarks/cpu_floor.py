@@ -8,6 +8,8 @@ Prints, for ``--threads`` threads:
   path, timed as model_latency.py times them, with the per-frame ratio;
 * ONNX Runtime's own profile of the same frames: the share of its kernel time in the matrix
   operators (Gemm, Conv, MatMul, FusedMatMul) and the largest other operators;
+* the same profile on one thread, for the operators ONNX Runtime runs serially: their time
+  does not drop with more threads, so on 2 cores the second one idles through them;
 * from these, the ratio the path would reach if every other kernel took no time, and the
   time the other kernels may take for the 2x target;
 * the best float32 GEMM rate PyTorch (MKL) reaches here on large products, and the time the
@@ -38,12 +40,16 @@ from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.model_latency import measure, paired_ratio
+from benchmarks.model_latency import SETTLE_SECONDS, measure, paired_ratio
 from benchmarks.recording import record
+from sparsett_bench.machine import cpu_model
 from sparsett_bench.model.config import build_model
 from sparsett_bench.model.onnx_predictor import OnnxPredictor
 
 MATRIX_OPERATORS = {"Gemm", "Conv", "MatMul", "FusedMatMul"}
+# An operator whose time on --threads threads is at least this share of its time on one runs
+# serially (a parallel one measured here drops to 0.55-0.8 of it on two threads).
+SERIAL_SHARE = 0.9
 # Large float32 products (M, K, N) for the machine's best GEMM rate: the shapes MKL runs
 # fastest, well past the sizes where packing and threading overheads matter.
 LARGE_PRODUCTS = ((4096, 1024, 1024), (2048, 2048, 2048), (1024, 4096, 1024))
@@ -59,22 +65,38 @@ def search_flops(model: torch.nn.Module, z: torch.Tensor, x: torch.Tensor) -> in
 
 
 def onnxruntime_kernels(
-    model: torch.nn.Module, z: torch.Tensor, xs: list[torch.Tensor], threads: int
-) -> dict[str, float]:
-    """Seconds per frame spent in each ONNX operator type (ONNX Runtime's own profiler)."""
+    model: torch.nn.Module, z: torch.Tensor, xs: list[torch.Tensor], thread_counts: list[int]
+) -> dict[int, dict[str, float]]:
+    """Seconds per frame spent in each ONNX operator type (ONNX Runtime's own profiler), for
+    each number of threads; the sessions take turns frame by frame, `SETTLE_SECONDS` apart, so
+    a slow spell of the shared machine reaches all of them."""
     with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        predictor = OnnxPredictor(model, threads=threads, profile_prefix=Path(tmp) / "profile")
-        predictor.set_template(z)
+        predictors = {
+            threads: OnnxPredictor(
+                model, threads=threads, profile_prefix=Path(tmp) / f"profile-{threads}"
+            )
+            for threads in thread_counts
+        }
+        for predictor in predictors.values():
+            predictor.set_template(z)
         for x in [xs[0], *xs]:  # the first a warm-up, profiled too
-            predictor.search(x)
-        events = json.loads(Path(predictor.session.end_profiling()).read_text())
-    per_operator: dict[str, float] = collections.Counter()
-    for event in events:
-        if event.get("cat") == "Node" and event["name"].endswith("_kernel_time"):
-            per_operator[event["args"]["op_name"]] += event["dur"] * 1e-6
+            for predictor in predictors.values():
+                time.sleep(SETTLE_SECONDS)
+                predictor.search(x)
+        profiles = {
+            threads: json.loads(Path(predictor.session.end_profiling()).read_text())
+            for threads, predictor in predictors.items()
+        }
     frames = len(xs) + 1
-    return {name: seconds / frames for name, seconds in per_operator.items()}
+    kernels = {}
+    for threads, events in profiles.items():
+        per_operator: dict[str, float] = collections.Counter()
+        for event in events:
+            if event.get("cat") == "Node" and event["name"].endswith("_kernel_time"):
+                per_operator[event["args"]["op_name"]] += event["dur"] * 1e-6 / frames
+        kernels[threads] = dict(per_operator)
+    return kernels
 
 
 def best_gemm_rate() -> tuple[float, tuple[int, int, int]]:
@@ -110,7 +132,8 @@ def main() -> None:
     except ImportError:
         parser.error("onnxruntime is not installed (pip install 'sparsett-bench[export]')")
     timings, _ = measure("sparsett-swin-t", "cpu", args.frames, 1)
-    kernels = onnxruntime_kernels(model, z, xs, args.threads)
+    profiles = onnxruntime_kernels(model, z, xs, [args.threads, 1])
+    kernels, one_thread = profiles[args.threads], profiles[1]
     rate, shape = best_gemm_rate()
 
     baseline = statistics.median(timings["eager-uncached"])
@@ -120,10 +143,19 @@ def main() -> None:
     matrix_share = sum(s for n, s in kernels.items() if n in MATRIX_OPERATORS) / profiled
     rest = sorted(((s, n) for n, s in kernels.items() if n not in MATRIX_OPERATORS), reverse=True)
     allowed_rest = baseline / 2 - matrix_share * ort_frame
+    serial = sorted(
+        (
+            (s, n)
+            for n, s in kernels.items()
+            if one_thread.get(n, 0) > 0.5e-3 and s >= SERIAL_SHARE * one_thread[n]
+        ),
+        reverse=True,
+    )
 
     lines = [
-        f"cpu_floor, {datetime.date.today()}, {platform.node()}: {os.cpu_count()} CPUs, "
-        f"{args.threads} threads, torch {torch.__version__}; median of {args.frames} frames",
+        f"cpu_floor, {datetime.date.today()}, {platform.node()}: {cpu_model()}, "
+        f"{os.cpu_count()} CPUs, {args.threads} threads, torch {torch.__version__}; "
+        f"median of {args.frames} frames",
         f"  search branch of sparsett-swin-t: {flops / 1e9:.2f} GFLOP per frame "
         "(matrix products and convolutions)",
         f"  eager-uncached (the in-run baseline)  {baseline * 1000:6.1f} ms; the 2x target "
@@ -133,6 +165,10 @@ def main() -> None:
         f"  onnxruntime profiled: matrix kernels {matrix_share:.0%} of its kernel time "
         f"({flops / (matrix_share * profiled) / 1e9:.0f} GFLOP/s), other kernels "
         + ", ".join(f"{n} {s * 1000:.1f}" for s, n in rest[:6])
+        + " ms",
+        f"  run serially (on {args.threads} threads at least {SERIAL_SHARE:.0%} of their time on "
+        f"one), those over 0.5 ms: {sum(s for s, _ in serial) * 1000:.1f} ms, "
+        + ", ".join(f"{n} {s * 1000:.1f}" for s, n in serial)
         + " ms",
         f"  with every other kernel at zero: x{ort_ratio / matrix_share:4.2f} vs eager-uncached",
         f"  for x2.00 the other kernels get {max(allowed_rest, 0) * 1000:.1f} ms "

@@ -32,8 +32,7 @@ def describe_cpu(cpuinfo: str) -> str:
     name = fields.get("model name", "")
     flags = set(fields.get("flags", "").split())
     isa = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else ""
-    details = (
-        [f"family {fields['cpu family']}, model {fields['model']}"] if "model" in fields else []
-    )
+    family, model = fields.get("cpu family"), fields.get("model")
+    details = [f"family {family}, model {model}"] if family and model else []
     details += [isa] if isa else []
     return f"{name} ({'; '.join(details)})" if name and details else name

@@ -34,4 +34,5 @@ def test_the_first_processor_is_named_with_family_model_and_vector_width() -> No
 
 def test_what_cpuinfo_does_not_give_is_left_out() -> None:
     assert describe_cpu("processor\t: 0\nmodel name\t: Some ARM core\n") == "Some ARM core"
+    assert describe_cpu("model name\t: X\nmodel\t\t: 1\nflags\t\t: avx2\n") == "X (AVX2)"
     assert describe_cpu("") == ""

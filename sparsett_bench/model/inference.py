@@ -76,8 +76,12 @@ def check_predictor_options(precision: str, cuda_graphs: bool, *, on_cuda: bool)
 def emulated_bf16_note() -> str | None:
     """What to tell a user who asks for bf16 on this CPU, when it has no bf16 arithmetic
     (AVX-512 BF16 or AMX, as oneDNN reports it): autocast's bf16 kernels are then emulated and
-    far slower than fp32. None where bf16 is native."""
-    if torch.ops.mkldnn._is_mkldnn_bf16_supported():
+    far slower than fp32. None where bf16 is native, or where this build of PyTorch cannot
+    tell (no oneDNN)."""
+    try:
+        if torch.ops.mkldnn._is_mkldnn_bf16_supported():
+            return None
+    except (AttributeError, RuntimeError):  # a build without oneDNN
         return None
     return (
         "this CPU has no bf16 arithmetic (AVX-512 BF16 or AMX), so --precision bf16 is emulated "

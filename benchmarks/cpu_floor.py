@@ -12,8 +12,11 @@ Prints, for ``--threads`` threads:
   does not drop with more threads, so on 2 cores the second one idles through them;
 * from these, the ratio the path would reach if every other kernel took no time, and the
   time the other kernels may take for the 2x target;
-* the best float32 GEMM rate PyTorch (MKL) reaches here on large products, and the time the
-  frame's matrix work would take at that rate.
+* the best float32 GEMM rates PyTorch (MKL) and ONNX Runtime (MLAS, constant right operand
+  as the model's weights are) reach here, each on its fastest of a few shapes, timed in the
+  same turns as the frames, and the ratio a path would reach if the frame's matrix work ran
+  at the higher of them and nothing else took any time: the ceiling of a float32 path on
+  this CPU built from these libraries' products.
 Profiling runs after the timed loop, so its shares, not its milliseconds, are combined with
 the timed frame.
 
@@ -26,6 +29,7 @@ import argparse
 import collections
 import datetime
 import json
+import math
 import os
 import platform
 import statistics
@@ -33,6 +37,7 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -40,7 +45,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.model_latency import SETTLE_SECONDS, measure, paired_ratio
+from benchmarks.model_latency import SETTLE_SECONDS, Run, measure, paired_ratio
 from benchmarks.recording import record
 from sparsett_bench.machine import cpu_model
 from sparsett_bench.model.config import build_model
@@ -51,9 +56,16 @@ MATRIX_OPERATORS = {"Gemm", "Conv", "MatMul", "FusedMatMul"}
 # serially (a parallel one measured here drops to 0.55-0.8 of it on two threads).
 SERIAL_SHARE = 0.9
 SERIAL_LISTED_SECONDS = 0.5e-3  # the serial operators listed: those over this on one thread
-# Large float32 products (M, K, N) for the machine's best GEMM rate: the shapes MKL runs
-# fastest, well past the sizes where packing and threading overheads matter.
-LARGE_PRODUCTS = ((4096, 1024, 1024), (2048, 2048, 2048), (1024, 4096, 1024))
+# Float32 products (M, K, N) for the machine's best GEMM rate: large ones, past the sizes where
+# packing and threading overheads matter (MKL's fastest), and two of the model's own (stage 3's
+# MLP, stage 2's q, k, v), whose operands stay in the caches (MLAS's fastest here).
+PRODUCTS = (
+    (4096, 1024, 1024),
+    (2048, 2048, 2048),
+    (1024, 4096, 1024),
+    (361, 384, 1536),
+    (1764, 192, 576),
+)
 
 
 def search_flops(model: torch.nn.Module, z: torch.Tensor, x: torch.Tensor) -> int:
@@ -100,19 +112,52 @@ def onnxruntime_kernels(
     return kernels
 
 
-def best_gemm_rate() -> tuple[float, tuple[int, int, int]]:
-    """The highest float32 GEMM rate (FLOP/s) over `LARGE_PRODUCTS`, and its shape."""
+def mkl_product(m: int, k: int, n: int) -> Run:
+    a, b = torch.randn(m, k), torch.randn(k, n)
+    return lambda _: torch.mm(a, b)
+
+
+def mlas_product(m: int, k: int, n: int, threads: int) -> Run:
+    """ONNX Runtime's MatMul of an ``(m, k)`` input by a constant ``(k, n)`` initializer, which
+    it packs once as it packs the model's weights."""
+    import numpy as np
+    import onnxruntime
+    from onnx import TensorProto, helper, numpy_helper
+
+    weights = numpy_helper.from_array(np.random.randn(k, n).astype(np.float32), "b")
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["a", "b"], ["c"])],
+        "product",
+        [helper.make_tensor_value_info("a", TensorProto.FLOAT, [m, k])],
+        [helper.make_tensor_value_info("c", TensorProto.FLOAT, [m, n])],
+        initializer=[weights],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    session = onnxruntime.InferenceSession(
+        model.SerializeToString(), options, providers=["CPUExecutionProvider"]
+    )
+    a = np.random.randn(m, k).astype(np.float32)
+    return lambda _: session.run(None, {"a": a})
+
+
+def fastest_product(build: Callable[[int, int, int], Run]) -> tuple[tuple[int, int, int], Run]:
+    """Of `PRODUCTS`, the shape a library runs at the highest rate here (best of 5),
+    with its product."""
     rates = []
-    for m, k, n in LARGE_PRODUCTS:
-        a, b = torch.randn(m, k), torch.randn(k, n)
-        torch.mm(a, b)
+    for m, k, n in PRODUCTS:
+        product = build(m, k, n)
+        product(None)
         seconds = []
         for _ in range(5):
+            time.sleep(SETTLE_SECONDS)
             start = time.perf_counter()
-            torch.mm(a, b)
+            product(None)
             seconds.append(time.perf_counter() - start)
-        rates.append((2 * m * k * n / min(seconds), (m, k, n)))
-    return max(rates)
+        rates.append((2 * m * k * n / min(seconds), (m, k, n), product))
+    _, shape, product = max(rates, key=lambda rate: rate[0])
+    return shape, product
 
 
 def main() -> None:
@@ -132,10 +177,26 @@ def main() -> None:
         import onnxruntime  # noqa: F401
     except ImportError:
         parser.error("onnxruntime is not installed (pip install 'sparsett-bench[export]')")
-    timings, _ = measure("sparsett-swin-t", "cpu", args.frames, 1)
+    products = {
+        "MKL": fastest_product(mkl_product),
+        "MLAS": fastest_product(lambda m, k, n: mlas_product(m, k, n, args.threads)),
+    }
+    timings, _ = measure(
+        "sparsett-swin-t",
+        "cpu",
+        args.frames,
+        1,
+        extra_paths={library: product for library, (_, product) in products.items()},
+    )
     profiles = onnxruntime_kernels(model, z, xs, [args.threads, 1])
     kernels, one_thread = profiles[args.threads], profiles[1]
-    rate, shape = best_gemm_rate()
+    # Per turn: the frame's matrix work at the faster library's rate of that turn.
+    rates = {
+        library: [2 * math.prod(shape) / seconds for seconds in timings[library]]
+        for library, (shape, _) in products.items()
+    }
+    at_best_rate = [flops / max(turn) for turn in zip(*rates.values(), strict=True)]
+    ceiling, ceiling_low, ceiling_high = paired_ratio(timings["eager-uncached"], at_best_rate)
 
     baseline = statistics.median(timings["eager-uncached"])
     ort_frame = statistics.median(timings["onnxruntime"])
@@ -175,8 +236,16 @@ def main() -> None:
         f"  with every other kernel at zero: x{ort_ratio / matrix_share:4.2f} vs eager-uncached",
         f"  for x2.00 the other kernels get {max(allowed_rest, 0) * 1000:.1f} ms "
         f"(they take {(1 - matrix_share) * ort_frame * 1000:.1f} ms of the frame)",
-        f"  best fp32 GEMM here: {rate / 1e9:.0f} GFLOP/s (MKL, {'x'.join(map(str, shape))}); "
-        f"the frame's matrix work at that rate {flops / rate * 1000:.1f} ms",
+        "  best fp32 GEMM here, timed in the same turns: "
+        + ", ".join(
+            f"{statistics.median(rates[library]) / 1e9:.0f} GFLOP/s ({library}, "
+            f"{'x'.join(map(str, shape))})"
+            for library, (shape, _) in products.items()
+        )
+        + f"; the frame's matrix work at the faster {statistics.median(at_best_rate) * 1000:.1f}"
+        " ms",
+        f"  ceiling of a float32 path (that matrix work alone, nothing else): "
+        f"x{ceiling:4.2f} [{ceiling_low:4.2f}-{ceiling_high:4.2f}] per frame vs eager-uncached",
     ]
     print("\n".join(lines))
     record(lines, args.out)

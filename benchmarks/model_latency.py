@@ -106,12 +106,17 @@ def cuda_paths(model: torch.nn.Module, z: torch.Tensor) -> dict[str, Run]:
 
 
 def measure(
-    name: str, device: str, frames: int, warmup: int, official: tuple[Path, Path] | None = None
+    name: str,
+    device: str,
+    frames: int,
+    warmup: int,
+    official: tuple[Path, Path] | None = None,
+    extra_paths: dict[str, Run] | None = None,
 ) -> tuple[dict[str, list[float]], list[str]]:
     """Seconds per frame of each path (the first ``warmup`` frames dropped), every path run on
     a frame before the next frame, and notes. With ``official`` (repository, checkpoint) the
     official model's per-frame call is the first path, and both models hold that checkpoint's
-    weights."""
+    weights. ``extra_paths`` (work that is not the model, timed in the same turns) come last."""
     torch.manual_seed(0)
     model = build_model(name).eval()
     z = torch.randn(1, 3, 127, 127)
@@ -129,6 +134,7 @@ def measure(
         gap = (predictor.search(xs[0])["score"] - official_score(xs[0])).abs().max()
         notes.append(f"  same weights: max |fused score, folded - official| {float(gap):.1e}")
     paths |= cuda_paths(model, z) if device == "cuda" else cpu_paths(model, z)
+    paths |= extra_paths or {}
     timings: dict[str, list[float]] = {label: [] for label in paths}
     for x in [xs[0]] * warmup + xs:
         for label, run in paths.items():

@@ -7,6 +7,8 @@ CPU (``--device cpu``, the default), paths interleaved over the same frames:
   ``torch.inference_mode``;
 * folded-cached: `Predictor` in fp32: BatchNorm folded into the convs, the decoder's
   cross-attention keys and values cached with the template (what the tracker needs per frame);
+* fused-kernels: the same with ``fused_kernels=True`` (fused window attention, oneDNN products
+  with weights laid out once and fused activations: ``run --fold-bn --fused-kernels``);
 * bf16-folded: the same under bf16 autocast (slow on CPUs without native bf16 instructions);
 * onnxruntime: `OnnxPredictor`, the exported search branch as `run --runtime onnxruntime`
   runs it (when onnxruntime is installed).
@@ -71,8 +73,12 @@ def cpu_paths(model: torch.nn.Module, z: torch.Tensor) -> dict[str, Run]:
             return model.track(x, memory)
 
     paths: dict[str, Run] = {"eager-uncached": eager_uncached, "cached": cached}
-    for label, precision in (("folded-cached", "fp32"), ("bf16-folded", "bf16")):
-        predictor = Predictor(model, precision=precision)
+    for label, options in (
+        ("folded-cached", {}),
+        ("fused-kernels", {"fused_kernels": True}),
+        ("bf16-folded", {"precision": "bf16"}),
+    ):
+        predictor = Predictor(model, **options)
         predictor.set_template(z)
         paths[label] = predictor.search
     if importlib.util.find_spec("onnxruntime") is None:
@@ -90,10 +96,12 @@ def cuda_paths(model: torch.nn.Module, z: torch.Tensor) -> dict[str, Run]:
     for label, options in (
         ("fp32-unfolded", {"fold_bn": False}),
         ("fp32", {}),
+        ("fp32-fused", {"fused_kernels": True}),
         ("bf16", {"precision": "bf16"}),
         ("fp16", {"precision": "fp16"}),
         ("fp32-graphs", {"cuda_graphs": True}),
         ("bf16-graphs", {"precision": "bf16", "cuda_graphs": True}),
+        ("bf16-fused-graphs", {"precision": "bf16", "fused_kernels": True, "cuda_graphs": True}),
     ):
         predictor = Predictor(model, device="cuda", **options)
         predictor.set_template(z)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import re
 import types
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -26,24 +27,44 @@ SWIN_V1 = re.compile(r"swin_(tiny|small|base|large)_patch4_window\d+_\d+")
 SPARSETT_STRIDE = 16
 
 
-def _pad_then_shift_attention(self, x: torch.Tensor) -> torch.Tensor:
-    """mmdet ``ShiftWindowMSA`` order for a timm ``SwinTransformerBlock``."""
+WindowAttend = Callable[[torch.Tensor, int, int], torch.Tensor]
+
+
+def shifted_window_attention(
+    block: nn.Module, x: torch.Tensor, attend: WindowAttend
+) -> torch.Tensor:
+    """mmdet ``ShiftWindowMSA`` order for a timm ``SwinTransformerBlock``: pad ``x`` ``(B, H, W,
+    C)`` to whole windows, shift, partition, ``attend(windows, padded_h, padded_w)`` on the
+    ``(B * windows, N, C)`` tokens, then reverse each step."""
     from timm.models.swin_transformer import window_partition, window_reverse
 
     _, height, width, channels = x.shape
-    wh, ww = self.window_size
+    wh, ww = block.window_size
     x = nn.functional.pad(x, (0, 0, 0, (ww - width % ww) % ww, 0, (wh - height % wh) % wh))
     padded_h, padded_w = x.shape[1], x.shape[2]
-    shift = tuple(self.shift_size)
+    shift = tuple(block.shift_size)
     if any(shift):
         x = torch.roll(x, shifts=(-shift[0], -shift[1]), dims=(1, 2))
-    windows = window_partition(x, self.window_size).view(-1, self.window_area, channels)
-    mask = self.get_attn_mask(x) if any(shift) else None
-    out = self.attn(windows, mask=mask).view(-1, wh, ww, channels)
-    out = window_reverse(out, self.window_size, padded_h, padded_w)
+    windows = window_partition(x, block.window_size).view(-1, block.window_area, channels)
+    out = attend(windows, padded_h, padded_w).view(-1, wh, ww, channels)
+    out = window_reverse(out, block.window_size, padded_h, padded_w)
     if any(shift):
         out = torch.roll(out, shifts=shift, dims=(1, 2))
     return out[:, :height, :width, :].contiguous()
+
+
+def _pad_then_shift_attention(self, x: torch.Tensor) -> torch.Tensor:
+    """timm's window attention in mmdet's order (`shifted_window_attention`); the shift mask
+    is made on the padded grid."""
+
+    def attend(windows: torch.Tensor, padded_h: int, padded_w: int) -> torch.Tensor:
+        mask = None
+        if any(self.shift_size):
+            grid = windows.new_empty(1, padded_h, padded_w, 1)
+            mask = self.get_attn_mask(grid)
+        return self.attn(windows, mask=mask)
+
+    return shifted_window_attention(self, x, attend)
 
 
 def _unfold_order_merging(self, x: torch.Tensor) -> torch.Tensor:

@@ -1,7 +1,13 @@
-"""Per-frame inference around a loaded SparseTT: device, precision, BN folding, CUDA graphs.
+"""Per-frame inference around a loaded SparseTT: device, precision, BN folding, fused kernels,
+CUDA graphs.
 
 `Predictor` works on its own copy of the model (eval mode, moved to its device, BatchNorm
 folded unless ``fold_bn=False``), so the caller's model is never moved or changed.
+``fused_kernels=True`` runs Swin's window attention as one fused call per block
+(`fuse_window_attention`, on any device and precision) and, on the CPU in fp32 with BatchNorm
+folded, every product through oneDNN with its weight laid out once and its activation or
+residual sum fused (`use_onednn`, where this PyTorch has oneDNN); the outputs then move by float32
+rounding only (2.7e-6 on the official weights' fused score).
 ``set_template(z)`` runs the template branch once and keeps the encoder memory and the decoder's
 cross-attention keys and values; ``search(x)`` runs the search branch against them.
 
@@ -28,6 +34,8 @@ import torch
 
 from sparsett_bench.errors import SparsettError
 from sparsett_bench.model.fold import fold_batchnorm
+from sparsett_bench.model.fused_window_attention import fuse_window_attention
+from sparsett_bench.model.onednn import onednn_available, use_onednn
 from sparsett_bench.model.sparsett import SparseTT
 
 Precision = Literal["fp32", "bf16", "fp16"]
@@ -105,6 +113,7 @@ class Predictor:
         device: str | torch.device = "cpu",
         precision: Precision = "fp32",
         fold_bn: bool = True,
+        fused_kernels: bool = False,
         cuda_graphs: bool = False,
     ) -> None:
         self.device = resolve_device(device)
@@ -112,7 +121,13 @@ class Predictor:
         net = copy.deepcopy(model).eval()
         if fold_bn:
             fold_batchnorm(net, inplace=True)
-        self.model = net.requires_grad_(False).to(self.device)
+        net = net.requires_grad_(False).to(self.device)
+        if fused_kernels:
+            fuse_window_attention(net)
+            on_cpu_fp32 = self.device.type == "cpu" and precision == "fp32"
+            if fold_bn and on_cpu_fp32 and onednn_available():
+                use_onednn(net)
+        self.model = net
         self.precision = precision
         self.cuda_graphs = cuda_graphs
         self.captures = 0

@@ -89,7 +89,7 @@ def run_benchmark(
 
         check_inference_options(
             spec.runtime, spec.precision, spec.fold_bn, spec.cuda_graphs,
-            on_cuda=devices[0].startswith("cuda"),
+            on_cuda=devices[0].startswith("cuda"), fused_kernels=spec.fused_kernels,
         )  # fmt: skip
     if repeats > 1 and (key, split) == ("trackingnet", "test"):
         raise SparsettError("TrackingNet's server takes one run per sequence: no --repeats")

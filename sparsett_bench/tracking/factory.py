@@ -26,9 +26,9 @@ class TrackerSpec:
     ``name`` is what the results folder is called; ``kind`` is a model configuration or an
     OpenCV tracker; ``checkpoint_sha256`` identifies the weights (a retrained file at the same
     path is another configuration); ``params`` are SparseTT's test-time hyperparameters
-    (``None`` for OpenCV); ``precision``, ``fold_bn`` and ``cuda_graphs`` go to the model's
-    `Predictor`; ``runtime`` is ``torch`` or ``onnxruntime`` (the search branch on ONNX
-    Runtime's CPU provider).
+    (``None`` for OpenCV); ``precision``, ``fold_bn``, ``fused_kernels`` and ``cuda_graphs`` go
+    to the model's `Predictor`; ``runtime`` is ``torch`` or ``onnxruntime`` (the search branch
+    on ONNX Runtime's CPU provider).
     """
 
     name: str
@@ -38,6 +38,7 @@ class TrackerSpec:
     params: dict | None = None
     precision: str = "fp32"
     fold_bn: bool = False
+    fused_kernels: bool = False
     cuda_graphs: bool = False
     runtime: str = "torch"
 
@@ -123,6 +124,7 @@ def build_tracker(spec: TrackerSpec, device: str = "cpu", threads: int | None = 
         device=device,
         precision=spec.precision,  # type: ignore[arg-type]
         fold_bn=spec.fold_bn,
+        fused_kernels=spec.fused_kernels,
         cuda_graphs=spec.cuda_graphs,
         runtime=spec.runtime,  # type: ignore[arg-type]
         threads=threads,

@@ -10,7 +10,8 @@ The network runs through a `Predictor` (device, precision, CUDA graphs), or with
 ``runtime="onnxruntime"`` through an `OnnxPredictor` (CPU, fp32; the score moves by up to
 1e-4). The defaults, PyTorch in fp32 without BatchNorm folding, reproduce the official tracker
 bit for bit with one CPU thread; ``fold_bn=True`` moves the score by about 3e-6 and saves
-1-10% of the time on a CPU (benchmarks/results/model_latency.txt).
+1-10% of the time on a CPU, and ``fused_kernels=True`` with it (`Predictor`) moves it by float32
+rounding again and saves more (benchmarks/results/model_latency.txt).
 """
 
 from __future__ import annotations
@@ -31,17 +32,23 @@ Runtime = Literal["torch", "onnxruntime"]
 
 
 def check_inference_options(
-    runtime: str, precision: str, fold_bn: bool, cuda_graphs: bool, *, on_cuda: bool
+    runtime: str,
+    precision: str,
+    fold_bn: bool,
+    cuda_graphs: bool,
+    *,
+    on_cuda: bool,
+    fused_kernels: bool = False,
 ) -> None:
     """Refuse options the tracker cannot run together; `run` calls this before it writes its
     configuration (a refused run.json would otherwise hold the results folder's name)."""
     if runtime not in get_args(Runtime):
         raise SparsettError(f"unknown runtime {runtime!r} (torch or onnxruntime)")
     if runtime == "onnxruntime":
-        if on_cuda or precision != "fp32" or cuda_graphs or fold_bn:
+        if on_cuda or precision != "fp32" or cuda_graphs or fold_bn or fused_kernels:
             raise SparsettError(
                 "--runtime onnxruntime runs the exported fp32 graph on the CPU "
-                "(no --device cuda, --precision, --cuda-graphs or --fold-bn)"
+                "(no --device cuda, --precision, --cuda-graphs, --fold-bn or --fused-kernels)"
             )
     else:
         check_predictor_options(precision, cuda_graphs, on_cuda=on_cuda)
@@ -77,20 +84,23 @@ class SparseTTTracker:
         device: str | torch.device = "cpu",
         precision: Precision = "fp32",
         fold_bn: bool = False,
+        fused_kernels: bool = False,
         cuda_graphs: bool = False,
         runtime: Runtime = "torch",
         threads: int | None = None,
     ) -> None:
         self.name = name
         on_cuda = torch.device(device).type == "cuda"
-        check_inference_options(runtime, precision, fold_bn, cuda_graphs, on_cuda=on_cuda)
+        check_inference_options(
+            runtime, precision, fold_bn, cuda_graphs, on_cuda=on_cuda, fused_kernels=fused_kernels
+        )
         self.predictor: Predictor | OnnxPredictor
         if runtime == "onnxruntime":
             self.predictor = OnnxPredictor(model, threads=threads)
         else:
             self.predictor = Predictor(
                 model, device=device, precision=precision, fold_bn=fold_bn,
-                cuda_graphs=cuda_graphs,
+                fused_kernels=fused_kernels, cuda_graphs=cuda_graphs,
             )  # fmt: skip
         self.params = params
         self.z_size, self.x_size, self.context_amount = z_size, x_size, context_amount

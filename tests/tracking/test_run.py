@@ -269,9 +269,29 @@ def test_onnxruntime_runtime_tracks_as_pytorch(tmp_path, reference, otb_root, ti
     assert guarded.returncode != 0 and "runtime" in guarded.stderr
 
 
+def test_fused_kernels_track_as_the_plain_path(tmp_path, reference, otb_root, tiny_checkpoint):
+    """``--fold-bn --fused-kernels`` tracks Football1 within a hundredth of a pixel of the
+    default run and records both options in run.json."""
+    import json
+
+    cli(*run_args(otb_root, tmp_path, tiny_checkpoint, ["Football1"], "--fold-bn",
+                  "--fused-kernels", "--workers", "1", "--no-report"))  # fmt: skip
+    ours = np.loadtxt(tmp_path / "sparsett-tiny" / "Football1.txt", delimiter=",")
+    np.testing.assert_allclose(
+        ours, np.loadtxt(reference / "Football1.txt", delimiter=","), atol=1e-2
+    )
+    spec = json.loads((tmp_path / "sparsett-tiny" / "run.json").read_text())["tracker"]
+    assert spec["fold_bn"] is True and spec["fused_kernels"] is True
+
+
 @pytest.mark.parametrize(
     "options",
-    [("--runtime", "onnx"), ("--runtime", "onnxruntime", "--fold-bn"), ("--precision", "fp16")],
+    [
+        ("--runtime", "onnx"),
+        ("--runtime", "onnxruntime", "--fold-bn"),
+        ("--runtime", "onnxruntime", "--fused-kernels"),
+        ("--precision", "fp16"),
+    ],
 )
 def test_options_that_cannot_run_are_refused_before_anything_is_written(
     tmp_path, otb_root, tiny_checkpoint, options

@@ -1,0 +1,124 @@
+"""``Predictor(fused_kernels=True)``: fused Swin window attention and oneDNN products with
+weights laid out once, against the goldens of the official implementation and the plain path;
+a batch of crops against each crop alone (the kept shift masks repeat per image); refusals."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from sparsett_bench.errors import SparsettError
+from sparsett_bench.model.fold import fold_batchnorm
+from sparsett_bench.model.inference import Predictor
+from sparsett_bench.model.onednn import PackedConv2d, PackedLinear, onednn_available, use_onednn
+from tests.model.test_inference import (
+    BOX_ATOL,
+    HALF_BOX_ATOL,
+    HALF_SCORE_ATOL,
+    SCORE_ATOL,
+    assert_outputs_close,
+    eager,
+    inputs,
+    tiny,
+)
+
+# sparsett-swin-t's products outside nn.MultiheadAttention: 10 Swin blocks x (qkv, proj, fc1,
+# fc2) and 2 patch-merging reductions; 2 adjusters; decoder 2 x (out_proj, w_1, w_2) and encoder
+# 2 x (w_1, w_2); the head's fc branch 2 + 2 outputs, residual block 3, 7 bottlenecks x 3, 2
+# outputs
+SWIN_T_PACKED = 10 * 4 + 2 + 2 + 2 * 3 + 2 * 2 + 2 + 2 + 3 + 7 * 3 + 2
+SWIN_T_BLOCKS = 2 + 2 + 6
+needs_onednn = pytest.mark.skipif(not onednn_available(), reason="PyTorch built without oneDNN")
+
+
+def packed(model: torch.nn.Module) -> int:
+    return sum(isinstance(m, PackedLinear | PackedConv2d) for m in model.modules())
+
+
+@pytest.fixture(scope="module")
+def swin_t(official_checkpoint):
+    from sparsett_bench.model.sparsett import SparseTT
+
+    net = SparseTT(dropout=0.0).eval()
+    net.load_official(official_checkpoint)
+    return net
+
+
+def golden_outputs(golden: dict) -> dict[str, torch.Tensor]:
+    return {
+        "score": torch.from_numpy(golden["x_score_fused"]).reshape(1, 361, 1),
+        "bbox_conv": torch.from_numpy(golden["x_bbox_track_xyxy"]).reshape(1, 361, 4),
+    }
+
+
+@needs_onednn
+def test_fused_kernels_match_the_goldens_and_the_plain_model(swin_t, golden) -> None:
+    z, x = torch.from_numpy(golden["z_input"]), torch.from_numpy(golden["x_input"])
+    predictor = Predictor(swin_t, fused_kernels=True)
+    assert packed(predictor.model) == SWIN_T_PACKED and packed(swin_t) == 0
+    predictor.set_template(z)
+    fused = predictor.search(x)
+    assert_outputs_close(fused, golden_outputs(golden), SCORE_ATOL, BOX_ATOL)
+    assert_outputs_close(fused, eager(swin_t, z, x), SCORE_ATOL, BOX_ATOL)
+    biases = [b for m in predictor.model.modules() for b in getattr(m, "fused_bias", {}).values()]
+    assert len(biases) == 2 * SWIN_T_BLOCKS  # one grid size per block for each branch
+    # stage 1's shifted block on the 289 crop: 73x73 tokens padded to 77x77, 11x11 windows
+    assert (121, 3, 49, 49) in [tuple(b.shape) for b in biases]
+
+
+def test_a_batch_of_crops_matches_each_crop_alone(swin_t, golden) -> None:
+    """Two different crops in one batch: every shifted block repeats its per-window masks for
+    the second image. Compared with the same kernels on each crop alone: against the plain
+    path, the flipped crop has a near tie at some row's K-th logit, which float32 rounding
+    flips (1e-3 on the score; the unflipped one stays at 3e-6)."""
+    z, x = torch.from_numpy(golden["z_input"]), torch.from_numpy(golden["x_input"])
+    crops = torch.cat([x, x.flip(-1)])
+    predictor = Predictor(swin_t, fold_bn=False, fused_kernels=True)  # no oneDNN products
+    assert packed(predictor.model) == 0
+    predictor.set_template(torch.cat([z, z]))
+    both = predictor.search(crops)
+    predictor.set_template(z)
+    for index in range(2):
+        alone = predictor.search(crops[index : index + 1])
+        assert_outputs_close({k: v[index : index + 1] for k, v in both.items()}, alone,
+                             SCORE_ATOL, BOX_ATOL)  # fmt: skip
+    flipped_alone = predictor.search(crops[1:])
+    assert not torch.allclose(flipped_alone["score"], both["score"][:1], atol=1e-2)
+
+
+def test_fused_kernels_on_the_tiny_model_in_fp32_and_bf16() -> None:
+    model = tiny()
+    z, x = inputs()
+    reference = eager(model, z, x)
+    for precision, score_atol, box_atol in (
+        ("fp32", SCORE_ATOL, BOX_ATOL),
+        ("bf16", HALF_SCORE_ATOL, HALF_BOX_ATOL),
+    ):
+        predictor = Predictor(model, precision=precision, fused_kernels=True)
+        # oneDNN's packed products are float32 only: bf16 keeps autocast's products
+        expected = 0 if precision == "bf16" or not onednn_available() else packed_tiny(model)
+        assert packed(predictor.model) == expected
+        predictor.set_template(z)
+        assert_outputs_close(predictor.search(x), reference, score_atol, box_atol)
+
+
+def packed_tiny(model: torch.nn.Module) -> int:
+    """Every nn.Linear and stride-1 Conv2d of the model outside nn.MultiheadAttention."""
+    inside_mha = {
+        id(m)
+        for mha in model.modules()
+        if isinstance(mha, torch.nn.MultiheadAttention)
+        for m in mha.modules()
+    }
+    return sum(
+        isinstance(m, torch.nn.Linear) or (isinstance(m, torch.nn.Conv2d) and m.stride == (1, 1))
+        for m in model.modules()
+        if id(m) not in inside_mha
+    )
+
+
+@needs_onednn
+def test_onednn_needs_batchnorm_folded() -> None:
+    with pytest.raises(SparsettError, match="BatchNorm folded"):
+        use_onednn(tiny())
+    assert use_onednn(fold_batchnorm(tiny())) == packed_tiny(tiny())

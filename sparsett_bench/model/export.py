@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from sparsett_bench.errors import SparsettError
-from sparsett_bench.model.attention import TopKMultiheadAttention
+from sparsett_bench.model.attention import select_top_k_unsorted
 
 
 class SearchBranch(nn.Module):
@@ -46,9 +46,7 @@ def export_search_branch(model: nn.Module, path: str | Path, opset: int = 17) ->
     unsorted (`TopKMultiheadAttention.sorted_top_k`: faster in ONNX Runtime, the same keys
     kept); returns the path."""
     model = copy.deepcopy(model.eval())
-    for module in model.modules():
-        if isinstance(module, TopKMultiheadAttention):
-            module.sorted_top_k = False
+    select_top_k_unsorted(model)
     x, memory = example_inputs(model)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

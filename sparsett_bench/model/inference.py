@@ -4,7 +4,8 @@ CUDA graphs.
 `Predictor` works on its own copy of the model (eval mode, moved to its device, BatchNorm
 folded unless ``fold_bn=False``), so the caller's model is never moved or changed.
 ``fused_kernels=True`` runs Swin's window attention as one fused call per block
-(`fuse_window_attention`, on any device and precision) and, on the CPU in fp32 with BatchNorm
+(`fuse_window_attention`, on any device and precision), selects the decoder's top-K logits
+unsorted (`select_top_k_unsorted`) and, on the CPU in fp32 with BatchNorm
 folded, every product through oneDNN with its weight laid out once and its activation or
 residual sum fused (`use_onednn`, where this PyTorch has oneDNN); the outputs then move by float32
 rounding only (2.7e-6 on the official weights' fused score).
@@ -33,6 +34,7 @@ from typing import Literal, get_args
 import torch
 
 from sparsett_bench.errors import SparsettError
+from sparsett_bench.model.attention import select_top_k_unsorted
 from sparsett_bench.model.fold import fold_batchnorm
 from sparsett_bench.model.fused_window_attention import fuse_window_attention
 from sparsett_bench.model.onednn import onednn_available, use_onednn
@@ -124,6 +126,7 @@ class Predictor:
         net = net.requires_grad_(False).to(self.device)
         if fused_kernels:
             fuse_window_attention(net)
+            select_top_k_unsorted(net)
             on_cpu_fp32 = self.device.type == "cpu" and precision == "fp32"
             if fold_bn and on_cpu_fp32 and onednn_available():
                 use_onednn(net)

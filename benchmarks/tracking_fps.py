@@ -7,7 +7,8 @@ FPS = frames / total tracking time; "mean 1/t" is the got10k toolkit's per-frame
 sparsett-tiny uses its shipped weights; sparsett-swin-t seeded random weights (no trained
 weights can be downloaded on this machine: speed does not depend on the weights' values, apart
 from the crop size the predicted box leads to), run three ways: the default PyTorch path
-(bit-identical to the official), ``--fold-bn``, and ``--runtime onnxruntime``.
+(bit-identical to the official), ``--fold-bn``, ``--fold-bn --fused-kernels`` and
+``--runtime onnxruntime``.
 ``--swin-frames N`` tracks the first N frames only with swin-t on a CPU (about 4 FPS on two
 cores: minutes for the whole sequence).
 
@@ -60,6 +61,12 @@ def sparsett_specs(folder: Path) -> list[TrackerSpec]:
         tiny,
         swin,
         replace(swin, name="sparsett-swin-t --fold-bn", fold_bn=True),
+        replace(
+            swin,
+            name="sparsett-swin-t --fold-bn --fused-kernels",
+            fold_bn=True,
+            fused_kernels=True,
+        ),
         replace(swin, name="sparsett-swin-t onnxruntime", runtime="onnxruntime"),
     ]
 
@@ -95,7 +102,7 @@ def main() -> None:
             runner.set_threads(args.threads)
             _, times = runner.track(tracker, part)
             fps = len(times) / times.sum()
-            line = (f"  {spec.name:28s} {fps:8.1f} FPS  mean 1/t {np.mean(1 / times):8.1f}  "
+            line = (f"  {spec.name:42s} {fps:8.1f} FPS  mean 1/t {np.mean(1 / times):8.1f}  "
                     f"over {len(times)} frames")  # fmt: skip
             print(line, flush=True)
             lines.append(line)

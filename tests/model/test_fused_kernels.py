@@ -1,6 +1,7 @@
 """``Predictor(fused_kernels=True)``: fused Swin window attention and oneDNN products with
 weights laid out once, against the goldens of the official implementation and the plain path;
-a batch of crops against each crop alone (the kept shift masks repeat per image); refusals."""
+a batch of crops against each crop alone (the kept shift masks repeat per image); refusals; on
+CUDA (``-m gpu``) the fused window attention against the goldens, eager and graphed."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from tests.model.test_inference import (
     assert_outputs_close,
     eager,
     inputs,
+    needs_cuda,
     tiny,
 )
 
@@ -122,3 +124,18 @@ def test_onednn_needs_batchnorm_folded() -> None:
     with pytest.raises(SparsettError, match="BatchNorm folded"):
         use_onednn(tiny())
     assert use_onednn(fold_batchnorm(tiny())) == packed_tiny(tiny())
+
+
+@needs_cuda
+@pytest.mark.parametrize("cuda_graphs", [False, True])
+def test_fused_kernels_on_cuda_match_the_goldens(swin_t, golden, monkeypatch, cuda_graphs) -> None:
+    monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", False)
+    monkeypatch.setattr(torch.backends.cuda.matmul, "allow_tf32", False)
+    z, x = torch.from_numpy(golden["z_input"]), torch.from_numpy(golden["x_input"])
+    predictor = Predictor(swin_t, device="cuda", fused_kernels=True, cuda_graphs=cuda_graphs)
+    assert packed(predictor.model) == 0  # oneDNN is the CPU's
+    predictor.set_template(z)
+    for _ in range(2):  # with graphs: the capturing call, then a pure replay
+        out = predictor.search(x)
+        assert out["score"].device.type == "cuda"
+        assert_outputs_close(out, golden_outputs(golden), SCORE_ATOL, BOX_ATOL)

@@ -15,6 +15,15 @@ CPU (``--device cpu``, the default), paths interleaved over the same frames:
 Anchor from the issue: the official implementation, unmodified, 0.45 s per tracked frame on
 this 2-core machine (2 threads).
 
+Weights: seeded random ones, or with ``--official-checkpoint`` official-format ones (a released
+checkpoint, or the one ../shared/golden/sparsett_official/make_official_checkpoint.py writes).
+The plain paths' speed depends on them on an Intel CPU: after timm's (and mmdet's) -100 shift
+mask, softmax leaves float32 denormals in the shifted blocks' window weights (9-30% of them with
+random weights, 5-19% with the official-format ones), and the products that multiply them run
+slower there. On a 2-core Xeon eager-uncached took 290 ms a frame with random weights and 223
+ms with the official-format ones; the fused-kernels path, whose flash attention never
+multiplies the weights out, took 131-135 ms with either.
+
 Each row prints the path's median frame time and, against each baseline, the median (and the
 range) of the per-frame ratios: every path runs on a frame before the next frame does, so a
 ratio compares runs a fraction of a second apart, and a slow spell of the shared machine,
@@ -25,7 +34,7 @@ a frame is: copy the CPU crop to the GPU, search, copy score and boxes back (the
 per-frame work), reported as ms and frames per second, ratios against fp32-unfolded.
 
 Run: python benchmarks/model_latency.py [--threads 2] [--device cuda]
-     [--official-repo SparseTT/ --official-checkpoint sparsett_official_det.pth]
+     [--official-checkpoint sparsett_official_det.pth [--official-repo SparseTT/]]
 """
 
 from __future__ import annotations
@@ -118,12 +127,13 @@ def measure(
     device: str,
     frames: int,
     warmup: int,
-    official: tuple[Path, Path] | None = None,
+    official: tuple[Path | None, Path] | None = None,
     extra_paths: dict[str, Run] | None = None,
 ) -> tuple[dict[str, list[float]], list[str]]:
     """Seconds per frame of each path (the first ``warmup`` frames dropped), every path run on
-    a frame before the next frame, and notes. With ``official`` (repository, checkpoint) the
-    official model's per-frame call is the first path, and both models hold that checkpoint's
+    a frame before the next frame, and notes. With ``official`` (repository or None,
+    checkpoint) the model holds that checkpoint's weights, and with a repository the official
+    model's per-frame call is the first path, holding them too
     weights. ``extra_paths`` (work that is not the model, timed in the same turns) come last."""
     torch.manual_seed(0)
     model = build_model(name).eval()
@@ -136,11 +146,13 @@ def measure(
 
         repo, checkpoint = official
         model.load_official(checkpoint)
-        paths["official"], official_score = official_paths(build_official(repo, checkpoint), z)
-        predictor = Predictor(model)
-        predictor.set_template(z)
-        gap = (predictor.search(xs[0])["score"] - official_score(xs[0])).abs().max()
-        notes.append(f"  same weights: max |fused score, folded - official| {float(gap):.1e}")
+        notes.append(f"  weights: {checkpoint.name} (official format)")
+        if repo is not None:
+            paths["official"], official_score = official_paths(build_official(repo, checkpoint), z)
+            predictor = Predictor(model)
+            predictor.set_template(z)
+            gap = (predictor.search(xs[0])["score"] - official_score(xs[0])).abs().max()
+            notes.append(f"  same weights: max |fused score, folded - official| {float(gap):.1e}")
     paths |= cuda_paths(model, z) if device == "cuda" else cpu_paths(model, z)
     paths |= extra_paths or {}
     timings: dict[str, list[float]] = {label: [] for label in paths}
@@ -174,11 +186,12 @@ def main() -> None:
     )  # fmt: skip
     parser.add_argument(
         "--official-checkpoint", type=Path, default=None,
-        help="official-format weights for both models (with --official-repo)",
+        help="official-format weights for sparsett-swin-t (and the official model, with "
+        "--official-repo) in place of seeded random ones",
     )  # fmt: skip
     args = parser.parse_args()
-    if (args.official_repo is None) != (args.official_checkpoint is None):
-        parser.error("--official-repo and --official-checkpoint go together")
+    if args.official_repo is not None and args.official_checkpoint is None:
+        parser.error("--official-repo needs --official-checkpoint")
     if args.official_repo is not None and args.device == "cuda":
         parser.error("--official-repo times the official model on the CPU only (its anchor)")
     cuda = args.device == "cuda"
@@ -198,7 +211,7 @@ def main() -> None:
     ]
     for name in ("sparsett-tiny", "sparsett-swin-t"):
         official = None
-        if name == "sparsett-swin-t" and args.official_repo is not None:
+        if name == "sparsett-swin-t" and args.official_checkpoint is not None:
             official = (args.official_repo, args.official_checkpoint)
         result, notes = measure(name, args.device, frames, 10 if cuda else 1, official)
         baselines = [p for p in ("official", "eager-uncached", "fp32-unfolded") if p in result]
@@ -210,7 +223,7 @@ def main() -> None:
             for baseline in baselines:
                 ratio, low, high = paired_ratio(result[baseline], seconds)
                 line += f"x{ratio:4.2f} [{low:4.2f}-{high:4.2f}] vs {baseline}  "
-            if name == "sparsett-swin-t" and not cuda and official is None:
+            if name == "sparsett-swin-t" and not cuda and "official" not in result:
                 line += f"x{OFFICIAL_SECONDS / median:4.2f} vs official 0.45 s"
             lines.append(line.rstrip())
         lines += notes

@@ -4,9 +4,10 @@ by side for SparseTT and the OpenCV baselines, measured in one run.
 Every tracker goes through the same code as ``sparsett-bench run`` (`runner.track`): frames
 decoded one ahead in a thread and excluded from the timing, init + update timed per frame.
 FPS = frames / total tracking time; "mean 1/t" is the got10k toolkit's per-frame average.
-sparsett-tiny uses its shipped weights; sparsett-swin-t seeded random weights (no trained
-weights can be downloaded on this machine: speed does not depend on the weights' values, apart
-from the crop size the predicted box leads to), run three ways: the default PyTorch path
+sparsett-tiny uses its shipped weights; sparsett-swin-t seeded random weights, or those of
+``--swin-checkpoint`` (no trained weights can be downloaded on this machine; the plain paths'
+speed depends on the weights on an Intel CPU, through float32 denormals in the shifted window
+attention: see model_latency.py), run these ways: the default PyTorch path
 (bit-identical to the official), ``--fold-bn``, ``--fold-bn --fused-kernels`` and
 ``--runtime onnxruntime``.
 ``--swin-frames N`` tracks the first N frames only with swin-t on a CPU (about 4 FPS on two
@@ -40,7 +41,7 @@ OPENCV = ["opencv-csrt", "opencv-kcf", "opencv-mil", "opencv-medianflow", "openc
           "opencv-boosting"]  # fmt: skip
 
 
-def sparsett_specs(folder: Path) -> list[TrackerSpec]:
+def sparsett_specs(folder: Path, swin_checkpoint: Path | None) -> list[TrackerSpec]:
     import torch
 
     from sparsett_bench.model.config import build_model
@@ -50,9 +51,11 @@ def sparsett_specs(folder: Path) -> list[TrackerSpec]:
         "sparsett-tiny", "sparsett-tiny", checkpoint=str(shipped_checkpoint("sparsett-tiny")),
         params=tracker_params("sparsett-tiny", "otb2015"),
     )  # fmt: skip
-    torch.manual_seed(0)
-    path = folder / "sparsett-swin-t.pth"
-    build_model("sparsett-swin-t").save(path, "sparsett-swin-t")
+    path = swin_checkpoint
+    if path is None:
+        torch.manual_seed(0)
+        path = folder / "sparsett-swin-t.pth"
+        build_model("sparsett-swin-t").save(path, "sparsett-swin-t")
     swin = TrackerSpec(
         "sparsett-swin-t", "sparsett-swin-t", checkpoint=str(path),
         params=tracker_params("sparsett-swin-t", "otb2015"),
@@ -78,19 +81,26 @@ def main() -> None:
     parser.add_argument("--swin-frames", type=int, default=150,
                         help="frames for sparsett-swin-t on CPU")  # fmt: skip
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--swin-checkpoint", type=Path, default=None,
+                        help="weights for sparsett-swin-t (either format) in place of seeded "
+                        "random ones")  # fmt: skip
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     if not SHARED.is_dir():
         sys.exit(f"needs the real OTB sequences in {SHARED}")
     sequence = load_sequences("otb2015", SHARED, names=["Basketball"])[0]
     job = runner.jobs_for([sequence])[0]
+    weights = args.swin_checkpoint.name if args.swin_checkpoint else "seeded random"
     lines = [
         f"tracking_fps, {datetime.date.today()}, {platform.node() or 'vm'}: "
         f"{cpu_model()}, {args.threads} threads, device {args.device}",
-        f"Basketball ({len(job.frames)} frames, 576x432); FPS = frames / tracking time",
+        f"Basketball ({len(job.frames)} frames, 576x432); FPS = frames / tracking time; "
+        f"sparsett-swin-t weights: {weights}",
     ]
     with tempfile.TemporaryDirectory() as tmp:
-        specs = sparsett_specs(Path(tmp)) + [TrackerSpec(name, name) for name in OPENCV]
+        specs = sparsett_specs(Path(tmp), args.swin_checkpoint) + [
+            TrackerSpec(name, name) for name in OPENCV
+        ]
         for spec in specs:
             if spec.runtime == "onnxruntime" and args.device != "cpu":
                 continue

@@ -19,6 +19,7 @@ from tests.model.test_inference import (
     SCORE_ATOL,
     assert_outputs_close,
     eager,
+    golden_outputs,
     inputs,
     needs_cuda,
     tiny,
@@ -35,22 +36,6 @@ needs_onednn = pytest.mark.skipif(not onednn_available(), reason="PyTorch built 
 
 def packed(model: torch.nn.Module) -> int:
     return sum(isinstance(m, PackedLinear | PackedConv2d) for m in model.modules())
-
-
-@pytest.fixture(scope="module")
-def swin_t(official_checkpoint):
-    from sparsett_bench.model.sparsett import SparseTT
-
-    net = SparseTT(dropout=0.0).eval()
-    net.load_official(official_checkpoint)
-    return net
-
-
-def golden_outputs(golden: dict) -> dict[str, torch.Tensor]:
-    return {
-        "score": torch.from_numpy(golden["x_score_fused"]).reshape(1, 361, 1),
-        "bbox_conv": torch.from_numpy(golden["x_bbox_track_xyxy"]).reshape(1, 361, 4),
-    }
 
 
 @needs_onednn

@@ -28,15 +28,6 @@ def needs_cuda(test):
     return pytest.mark.gpu(skip(test))
 
 
-@pytest.fixture(scope="module")
-def swin_t(official_checkpoint):
-    from sparsett_bench.model.sparsett import SparseTT
-
-    net = SparseTT(dropout=0.0).eval()
-    net.load_official(official_checkpoint)
-    return net
-
-
 def tiny() -> torch.nn.Module:
     """The seeded sparsett-tiny in eval mode, BatchNorm statistics and affine parameters set
     away from their init (mean 0, var 1, gamma 1, beta 0), where folding would be trivial."""
@@ -70,6 +61,14 @@ def eager(model: torch.nn.Module, z: torch.Tensor, x: torch.Tensor) -> dict[str,
         return model.track(x, kv=model.template_cache(model.template(z)))
 
 
+def golden_outputs(golden: dict) -> dict[str, torch.Tensor]:
+    """The goldens' fused score and tracking boxes, shaped as `Predictor.search` returns them."""
+    return {
+        "score": torch.from_numpy(golden["x_score_fused"]).reshape(1, 361, 1),
+        "bbox_conv": torch.from_numpy(golden["x_bbox_track_xyxy"]).reshape(1, 361, 4),
+    }
+
+
 def assert_outputs_close(ours: dict, reference: dict, score_atol: float, box_atol: float) -> None:
     for name, atol in (("score", score_atol), ("bbox_conv", box_atol)):
         np.testing.assert_allclose(
@@ -87,11 +86,7 @@ def test_folded_swin_t_matches_the_unfolded_model_and_the_goldens(swin_t, golden
     assert batchnorms(swin_t) == 30 and list(swin_t.state_dict()) == keys  # caller's untouched
     assert folded["score"].shape == (1, 361, 1) and folded["bbox_conv"].shape == (1, 361, 4)
     assert_outputs_close(folded, eager(swin_t, z, x), SCORE_ATOL, BOX_ATOL)
-    golden_out = {
-        "score": torch.from_numpy(golden["x_score_fused"]).reshape(1, 361, 1),
-        "bbox_conv": torch.from_numpy(golden["x_bbox_track_xyxy"]).reshape(1, 361, 4),
-    }
-    assert_outputs_close(folded, golden_out, SCORE_ATOL, BOX_ATOL)
+    assert_outputs_close(folded, golden_outputs(golden), SCORE_ATOL, BOX_ATOL)
 
 
 def test_folding_works_on_a_copy_or_in_place() -> None:

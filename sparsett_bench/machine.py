@@ -14,13 +14,17 @@ def cpu_model() -> str:
         return ""
 
 
-def describe_cpu(cpuinfo: str) -> str:
-    """The first processor of a /proc/cpuinfo text, as ``model name (family F, model M; ISA)``.
+def cpu_vendor() -> str | None:
+    """This machine's CPU vendor (``vendor_id``: "AuthenticAMD", "GenuineIntel"), None where
+    /proc/cpuinfo is absent or has none. MKL picks its float32 kernels by vendor too."""
+    try:
+        return first_processor(Path("/proc/cpuinfo").read_text()).get("vendor_id")
+    except OSError:
+        return None
 
-    The family and model tell CPUs apart whose model name does not (a VM's "AMD EPYC" was a
-    Zen 2 one day and a Zen 4 the next), and the widest vector instructions (AVX-512, AVX2)
-    decide both the speed and the last bits of float32 sums.
-    """
+
+def first_processor(cpuinfo: str) -> dict[str, str]:
+    """The ``key: value`` fields of the first processor of a /proc/cpuinfo text."""
     fields: dict[str, str] = {}
     for line in cpuinfo.splitlines():
         if not line.strip():
@@ -29,6 +33,17 @@ def describe_cpu(cpuinfo: str) -> str:
             continue
         key, _, value = line.partition(":")
         fields.setdefault(key.strip(), value.strip())
+    return fields
+
+
+def describe_cpu(cpuinfo: str) -> str:
+    """The first processor of a /proc/cpuinfo text, as ``model name (family F, model M; ISA)``.
+
+    The family and model tell CPUs apart whose model name does not (a VM's "AMD EPYC" was a
+    Zen 2 one day and a Zen 4 the next), and the widest vector instructions (AVX-512, AVX2)
+    decide both the speed and the last bits of float32 sums.
+    """
+    fields = first_processor(cpuinfo)
     name = fields.get("model name", "")
     flags = set(fields.get("flags", "").split())
     isa = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else ""

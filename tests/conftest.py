@@ -63,18 +63,6 @@ def official_checkpoint(tmp_path_factory) -> Path:
     return out
 
 
-def cpu_vendor() -> str | None:
-    """The ``vendor_id`` of /proc/cpuinfo (Linux), else None."""
-    try:
-        cpuinfo = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return None
-    for line in cpuinfo.splitlines():
-        if line.startswith("vendor_id"):
-            return line.split(":", 1)[1].strip()
-    return None
-
-
 def on_reference_kernels(request: pytest.FixtureRequest) -> bool:
     """Whether this process runs the goldens' CPU kernels (``REFERENCE_KERNELS``); the test
     is skipped, with the reason, on an x86 CPU of another vendor (``REFERENCE_VENDOR``).
@@ -83,6 +71,8 @@ def on_reference_kernels(request: pytest.FixtureRequest) -> bool:
     again in a child pytest with the cap set; its outcome becomes this test's outcome and the
     caller returns without repeating the work (on ``False``)."""
     import torch
+
+    from sparsett_bench.machine import cpu_vendor
 
     vendor = cpu_vendor()
     if platform.machine().lower() in {"x86_64", "amd64"} and vendor != REFERENCE_VENDOR:

@@ -53,15 +53,18 @@ def shifted_window_attention(
     return out[:, :height, :width, :].contiguous()
 
 
+def shift_mask(block: nn.Module, padded_h: int, padded_w: int, like: torch.Tensor) -> torch.Tensor:
+    """timm's ``(windows, N, N)`` shift mask (0 or -100) of a shifted block on the padded grid,
+    with ``like``'s device and dtype."""
+    return block.get_attn_mask(like.new_empty(1, padded_h, padded_w, 1))
+
+
 def _pad_then_shift_attention(self, x: torch.Tensor) -> torch.Tensor:
     """timm's window attention in mmdet's order (`shifted_window_attention`); the shift mask
     is made on the padded grid."""
 
     def attend(windows: torch.Tensor, padded_h: int, padded_w: int) -> torch.Tensor:
-        mask = None
-        if any(self.shift_size):
-            grid = windows.new_empty(1, padded_h, padded_w, 1)
-            mask = self.get_attn_mask(grid)
+        mask = shift_mask(self, padded_h, padded_w, windows) if any(self.shift_size) else None
         return self.attn(windows, mask=mask)
 
     return shifted_window_attention(self, x, attend)

@@ -23,7 +23,7 @@ import types
 import torch
 from torch import nn
 
-from sparsett_bench.model.backbone import shifted_window_attention
+from sparsett_bench.model.backbone import shift_mask, shifted_window_attention
 
 BiasKey = tuple[int, int, torch.device, torch.dtype]
 
@@ -49,7 +49,7 @@ def _fused_attention(self, x: torch.Tensor) -> torch.Tensor:
         count, tokens, channels = windows.shape
         qkv = attn.qkv(windows).reshape(count, tokens, 3, attn.num_heads, -1)
         q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # (B * windows, heads, N, d) each
-        bias = _window_bias(self, padded_h, padded_w, q.device, q.dtype)
+        bias = _window_bias(self, padded_h, padded_w, q)
         if batch > 1 and bias.shape[0] > 1:  # one shift mask per window of each image
             bias = bias.expand(batch, *bias.shape).flatten(0, 1)
         out = nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=bias)
@@ -58,19 +58,15 @@ def _fused_attention(self, x: torch.Tensor) -> torch.Tensor:
     return shifted_window_attention(self, x, attend)
 
 
-def _window_bias(
-    block: nn.Module, padded_h: int, padded_w: int, device: torch.device, dtype: torch.dtype
-) -> torch.Tensor:
+def _window_bias(block: nn.Module, padded_h: int, padded_w: int, q: torch.Tensor) -> torch.Tensor:
     """The block's additive attention mask for one image of a ``padded_h x padded_w`` grid:
-    ``(windows, heads, N, N)`` with the shift mask, ``(1, heads, N, N)`` without; made once
-    per grid size, device and dtype."""
-    key: BiasKey = (padded_h, padded_w, device, dtype)
+    ``(windows, heads, N, N)`` with the shift mask, ``(1, heads, N, N)`` without, in ``q``'s
+    device and dtype; made once per grid size, device and dtype (summed in float32)."""
+    key: BiasKey = (padded_h, padded_w, q.device, q.dtype)
     if key not in block.fused_bias:
         with torch.no_grad():
             bias = block.attn._get_rel_pos_bias().float()  # (1, heads, N, N)
             if any(block.shift_size):
-                grid = torch.empty(1, padded_h, padded_w, 1, device=device)
-                shift_mask = block.get_attn_mask(grid).float()  # (windows, N, N)
-                bias = bias + shift_mask.unsqueeze(1)
-        block.fused_bias[key] = bias.to(device=device, dtype=dtype).contiguous()
+                bias = bias + shift_mask(block, padded_h, padded_w, bias).unsqueeze(1)
+        block.fused_bias[key] = bias.to(dtype=q.dtype).contiguous()
     return block.fused_bias[key]

@@ -133,8 +133,8 @@ def measure(
     """Seconds per frame of each path (the first ``warmup`` frames dropped), every path run on
     a frame before the next frame, and notes. With ``official`` (repository or None,
     checkpoint) the model holds that checkpoint's weights, and with a repository the official
-    model's per-frame call is the first path, holding them too
-    weights. ``extra_paths`` (work that is not the model, timed in the same turns) come last."""
+    model's per-frame call is the first path, holding them too. ``extra_paths`` (work that is
+    not the model, timed in the same turns) come last."""
     torch.manual_seed(0)
     model = build_model(name).eval()
     z = torch.randn(1, 3, 127, 127)

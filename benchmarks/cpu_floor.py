@@ -10,8 +10,15 @@ Prints, for ``--threads`` threads:
   operators (Gemm, Conv, MatMul, FusedMatMul) and the largest other operators;
 * the same profile on one thread, for the operators ONNX Runtime runs serially: their time
   does not drop with more threads, so on 2 cores the second one idles through them;
-* from these, the ratio the path would reach if every other kernel took no time, and the
-  time the other kernels may take for the 2x target;
+* PyTorch's profile of the fused-kernels path (`Predictor(fused_kernels=True)`, timed in the
+  same turns), split the same way: oneDNN's products and convolutions, the remaining ``addmm``
+  and ``bmm``, and the fused window attention (its two products with the softmax between them)
+  against the rest;
+* from these, for each of the two paths, the ratio it would reach if every other kernel took
+  no time, and the time the other kernels may take for the 2x target;
+* three of the model's own products in oneDNN, with their operands in the caches and after
+  a pass over 256 MB of other memory: in a frame each product's weights and input were last
+  touched a layer or a frame before, so its products run nearer the second rate;
 * the best float32 GEMM rates PyTorch (MKL) and ONNX Runtime (MLAS, constant right operand
   as the model's weights are) reach here, each on its fastest of a few shapes, timed in the
   same turns as the frames, and the ratio a path would reach if the frame's matrix work ran
@@ -20,7 +27,12 @@ Prints, for ``--threads`` threads:
 Profiling runs after the timed loop, so its shares, not its milliseconds, are combined with
 the timed frame.
 
+Weights: seeded random ones, or with ``--official-checkpoint`` official-format ones. On an
+Intel CPU give the latter: random weights leave float32 denormals in the shifted Swin blocks'
+attention weights, which slow the baseline's products there (see model_latency.py).
+
 Run: python benchmarks/cpu_floor.py [--threads 2] [--frames 20] [--out FILE]
+     [--official-checkpoint sparsett_official_det.pth]
 """
 
 from __future__ import annotations
@@ -49,9 +61,20 @@ from benchmarks.model_latency import SETTLE_SECONDS, Run, measure, paired_ratio
 from benchmarks.recording import record
 from sparsett_bench.machine import cpu_model
 from sparsett_bench.model.config import build_model
+from sparsett_bench.model.inference import Predictor
 from sparsett_bench.model.onnx_predictor import OnnxPredictor
 
 MATRIX_OPERATORS = {"Gemm", "Conv", "MatMul", "FusedMatMul"}
+# The fused-kernels path's matrix work in PyTorch's profile (self times).
+MATRIX_OPS = {
+    "mkldnn::_linear_pointwise",
+    "mkldnn::_convolution_pointwise",
+    "aten::mkldnn_convolution",
+    "aten::addmm",
+    "aten::mm",
+    "aten::bmm",
+    "aten::_scaled_dot_product_flash_attention_for_cpu",
+}
 # An operator whose time on --threads threads is at least this share of its time on one runs
 # serially (a parallel one measured here drops to 0.55-0.8 of it on two threads).
 SERIAL_SHARE = 0.9
@@ -59,6 +82,10 @@ SERIAL_LISTED_SECONDS = 0.5e-3  # the serial operators listed: those over this o
 # Float32 products (M, K, N) for the machine's best GEMM rate: large ones, past the sizes where
 # packing and threading overheads matter (MKL's fastest), and two of the model's own (stage 3's
 # MLP, stage 2's q, k, v), whose operands stay in the caches (MLAS's fastest here).
+# The model's own products compared with their operands in the caches and after eviction:
+# stage 3's MLP, the decoder's FFN, a head bottleneck's 1x1 conv.
+MODEL_PRODUCTS = ((361, 384, 1536), (361, 256, 2048), (361, 1024, 256))
+EVICTION_BYTES = 256 * 2**20
 PRODUCTS = (
     (4096, 1024, 1024),
     (2048, 2048, 2048),
@@ -112,6 +139,34 @@ def onnxruntime_kernels(
     return kernels
 
 
+def fused_kernels_ops(
+    model: torch.nn.Module, z: torch.Tensor, xs: list[torch.Tensor]
+) -> dict[str, float]:
+    """Seconds per frame of each PyTorch operator (self time, PyTorch's profiler) in the
+    fused-kernels path, frames `SETTLE_SECONDS` apart as in the timed loop."""
+    from torch.profiler import ProfilerActivity, profile
+
+    predictor = Predictor(model, fused_kernels=True)
+    predictor.set_template(z)
+    predictor.search(xs[0])  # warm-up, not profiled
+    with profile(activities=[ProfilerActivity.CPU]) as profiled:
+        for x in xs:
+            time.sleep(SETTLE_SECONDS)
+            predictor.search(x)
+    return {
+        event.key: event.self_cpu_time_total * 1e-6 / len(xs) for event in profiled.key_averages()
+    }
+
+
+def split_profile(
+    kernels: dict[str, float], matrix: set[str]
+) -> tuple[float, list[tuple[float, str]]]:
+    """The matrix kernels' share of the profiled time, and the other kernels, longest first."""
+    share = sum(s for n, s in kernels.items() if n in matrix) / sum(kernels.values())
+    rest = sorted(((s, n) for n, s in kernels.items() if n not in matrix), reverse=True)
+    return share, rest
+
+
 def mkl_product(m: int, k: int, n: int) -> Run:
     a, b = torch.randn(m, k), torch.randn(k, n)
     return lambda _: torch.mm(a, b)
@@ -142,6 +197,29 @@ def mlas_product(m: int, k: int, n: int, threads: int) -> Run:
     return lambda _: session.run(None, {"a": a})
 
 
+def cold_and_warm_rates(m: int, k: int, n: int, repeats: int = 10) -> tuple[float, float]:
+    """FLOP/s of oneDNN's packed product of a model shape (as the fused-kernels path runs it),
+    best of ``repeats``: with its operands in the caches (run again at once), and after a pass
+    over `EVICTION_BYTES` of other memory, as in a frame, where each product's weights and input
+    were last touched a layer or a frame before."""
+    x, bias = torch.randn(m, k), torch.randn(n)
+    weight = torch.ops.mkldnn._reorder_linear_weight(torch.randn(n, k), m)
+    elsewhere = torch.ones(EVICTION_BYTES // 4)
+
+    def product() -> float:
+        start = time.perf_counter()
+        torch.ops.mkldnn._linear_pointwise(x, weight, bias, "none", [], "")
+        return time.perf_counter() - start
+
+    product()
+    warm = min(product() for _ in range(repeats))
+    cold = []
+    for _ in range(repeats):
+        elsewhere.add_(1.0)
+        cold.append(product())
+    return 2 * m * k * n / min(cold), 2 * m * k * n / warm
+
+
 def fastest_product(build: Callable[[int, int, int], Run]) -> tuple[tuple[int, int, int], Run]:
     """Of `PRODUCTS`, the shape a library runs at the highest rate here (best of 5),
     with its product."""
@@ -165,10 +243,16 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--frames", type=int, default=20)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--official-checkpoint", type=Path, default=None,
+        help="official-format weights in place of seeded random ones (see the docstring)",
+    )  # fmt: skip
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     model = build_model("sparsett-swin-t").eval()
+    if args.official_checkpoint is not None:
+        model.load_official(args.official_checkpoint)
     z = torch.randn(1, 3, 127, 127)
     xs = [torch.randn(1, 3, 289, 289) for _ in range(args.frames)]
 
@@ -181,15 +265,18 @@ def main() -> None:
         "MKL": fastest_product(mkl_product),
         "MLAS": fastest_product(lambda m, k, n: mlas_product(m, k, n, args.threads)),
     }
-    timings, _ = measure(
+    timings, notes = measure(
         "sparsett-swin-t",
         "cpu",
         args.frames,
         1,
+        None if args.official_checkpoint is None else (None, args.official_checkpoint),
         extra_paths={library: product for library, (_, product) in products.items()},
     )
     profiles = onnxruntime_kernels(model, z, xs, [args.threads, 1])
     kernels, one_thread = profiles[args.threads], profiles[1]
+    fused_share, fused_rest = split_profile(fused_kernels_ops(model, z, xs), MATRIX_OPS)
+    cache_rates = {shape: cold_and_warm_rates(*shape) for shape in MODEL_PRODUCTS}
     # Per turn: the frame's matrix work at the faster library's rate of that turn.
     rates = {
         library: [2 * math.prod(shape) / seconds for seconds in timings[library]]
@@ -201,10 +288,13 @@ def main() -> None:
     baseline = statistics.median(timings["eager-uncached"])
     ort_frame = statistics.median(timings["onnxruntime"])
     ort_ratio, low, high = paired_ratio(timings["eager-uncached"], timings["onnxruntime"])
-    profiled = sum(kernels.values())
-    matrix_share = sum(s for n, s in kernels.items() if n in MATRIX_OPERATORS) / profiled
-    rest = sorted(((s, n) for n, s in kernels.items() if n not in MATRIX_OPERATORS), reverse=True)
+    matrix_share, rest = split_profile(kernels, MATRIX_OPERATORS)
+    matrix_seconds = matrix_share * sum(kernels.values())
     allowed_rest = baseline / 2 - matrix_share * ort_frame
+    fused_frame = statistics.median(timings["fused-kernels"])
+    fused_ratio, fused_low, fused_high = paired_ratio(
+        timings["eager-uncached"], timings["fused-kernels"]
+    )
     serial = sorted(
         (
             (s, n)
@@ -225,7 +315,7 @@ def main() -> None:
         f"  onnxruntime                           {ort_frame * 1000:6.1f} ms; x{ort_ratio:4.2f} "
         f"[{low:4.2f}-{high:4.2f}] per frame vs eager-uncached",
         f"  onnxruntime profiled: matrix kernels {matrix_share:.0%} of its kernel time "
-        f"({flops / (matrix_share * profiled) / 1e9:.0f} GFLOP/s), other kernels "
+        f"({flops / matrix_seconds / 1e9:.0f} GFLOP/s), other kernels "
         + ", ".join(f"{n} {s * 1000:.1f}" for s, n in rest[:6])
         + " ms",
         f"  run serially (on {args.threads} threads at least {SERIAL_SHARE:.0%} of their time on "
@@ -236,6 +326,24 @@ def main() -> None:
         f"  with every other kernel at zero: x{ort_ratio / matrix_share:4.2f} vs eager-uncached",
         f"  for x2.00 the other kernels get {max(allowed_rest, 0) * 1000:.1f} ms "
         f"(they take {(1 - matrix_share) * ort_frame * 1000:.1f} ms of the frame)",
+        f"  fused-kernels                         {fused_frame * 1000:6.1f} ms; "
+        f"x{fused_ratio:4.2f} [{fused_low:4.2f}-{fused_high:4.2f}] per frame vs eager-uncached",
+        f"  fused-kernels profiled: matrix kernels (oneDNN products, addmm, bmm, flash attention) "
+        f"{fused_share:.0%} of its operator time "
+        f"({flops / (fused_share * fused_frame) / 1e9:.0f} GFLOP/s in the timed frame), "
+        "other operators "
+        + ", ".join(f"{n.split('::')[-1]} {s * 1000:.1f}" for s, n in fused_rest[:6])
+        + " ms",
+        f"  with every other operator at zero: x{fused_ratio / fused_share:4.2f} vs eager-uncached",
+        f"  for x2.00 the other operators get "
+        f"{max(baseline / 2 - fused_share * fused_frame, 0) * 1000:.1f} ms "
+        f"(they take {(1 - fused_share) * fused_frame * 1000:.1f} ms of the frame)",
+        "  the model's products in oneDNN, after evicting the caches against in cache: "
+        + ", ".join(
+            f"{'x'.join(map(str, shape))} {cold / 1e9:.0f} against {warm / 1e9:.0f}"
+            for shape, (cold, warm) in cache_rates.items()
+        )
+        + " GFLOP/s",
         "  best fp32 GEMM here, timed in the same turns: "
         + ", ".join(
             f"{statistics.median(rates[library]) / 1e9:.0f} GFLOP/s ({library}, "
@@ -247,6 +355,7 @@ def main() -> None:
         f"  ceiling of a float32 path (that matrix work alone, nothing else): "
         f"x{ceiling:4.2f} [{ceiling_low:4.2f}-{ceiling_high:4.2f}] per frame vs eager-uncached",
     ]
+    lines += notes
     print("\n".join(lines))
     record(lines, args.out)
 

@@ -62,6 +62,7 @@ from benchmarks.recording import record
 from sparsett_bench.machine import cpu_model
 from sparsett_bench.model.config import build_model
 from sparsett_bench.model.inference import Predictor
+from sparsett_bench.model.onednn import PackedLinear
 from sparsett_bench.model.onnx_predictor import OnnxPredictor
 
 MATRIX_OPERATORS = {"Gemm", "Conv", "MatMul", "FusedMatMul"}
@@ -75,6 +76,10 @@ MATRIX_OPS = {
     "aten::bmm",
     "aten::_scaled_dot_product_flash_attention_for_cpu",
 }
+# The model's own products compared with their operands in the caches and after eviction:
+# stage 3's MLP, the decoder's FFN, a head bottleneck's 1x1 conv.
+MODEL_PRODUCTS = ((361, 384, 1536), (361, 256, 2048), (361, 1024, 256))
+EVICTION_BYTES = 256 * 2**20
 # An operator whose time on --threads threads is at least this share of its time on one runs
 # serially (a parallel one measured here drops to 0.55-0.8 of it on two threads).
 SERIAL_SHARE = 0.9
@@ -82,10 +87,6 @@ SERIAL_LISTED_SECONDS = 0.5e-3  # the serial operators listed: those over this o
 # Float32 products (M, K, N) for the machine's best GEMM rate: large ones, past the sizes where
 # packing and threading overheads matter (MKL's fastest), and two of the model's own (stage 3's
 # MLP, stage 2's q, k, v), whose operands stay in the caches (MLAS's fastest here).
-# The model's own products compared with their operands in the caches and after eviction:
-# stage 3's MLP, the decoder's FFN, a head bottleneck's 1x1 conv.
-MODEL_PRODUCTS = ((361, 384, 1536), (361, 256, 2048), (361, 1024, 256))
-EVICTION_BYTES = 256 * 2**20
 PRODUCTS = (
     (4096, 1024, 1024),
     (2048, 2048, 2048),
@@ -167,6 +168,17 @@ def split_profile(
     return share, rest
 
 
+def rest_at_zero(baseline: float, frame: float, ratio: float, matrix_share: float) -> list[str]:
+    """A path's ratio with every kernel but its matrix kernels at zero, and the time those
+    others may take for x2.00 (seconds per frame; ``ratio`` against ``baseline``)."""
+    allowed = max(baseline / 2 - matrix_share * frame, 0)
+    return [
+        f"  with every other kernel at zero: x{ratio / matrix_share:4.2f} vs eager-uncached",
+        f"  for x2.00 the other kernels get {allowed * 1000:.1f} ms "
+        f"(they take {(1 - matrix_share) * frame * 1000:.1f} ms of the frame)",
+    ]
+
+
 def mkl_product(m: int, k: int, n: int) -> Run:
     a, b = torch.randn(m, k), torch.randn(k, n)
     return lambda _: torch.mm(a, b)
@@ -198,17 +210,16 @@ def mlas_product(m: int, k: int, n: int, threads: int) -> Run:
 
 
 def cold_and_warm_rates(m: int, k: int, n: int, repeats: int = 10) -> tuple[float, float]:
-    """FLOP/s of oneDNN's packed product of a model shape (as the fused-kernels path runs it),
+    """FLOP/s of a model shape's `PackedLinear` (the fused-kernels path's product),
     best of ``repeats``: with its operands in the caches (run again at once), and after a pass
     over `EVICTION_BYTES` of other memory, as in a frame, where each product's weights and input
     were last touched a layer or a frame before."""
-    x, bias = torch.randn(m, k), torch.randn(n)
-    weight = torch.ops.mkldnn._reorder_linear_weight(torch.randn(n, k), m)
+    x, linear = torch.randn(m, k), PackedLinear(torch.nn.Linear(k, n))
     elsewhere = torch.ones(EVICTION_BYTES // 4)
 
     def product() -> float:
         start = time.perf_counter()
-        torch.ops.mkldnn._linear_pointwise(x, weight, bias, "none", [], "")
+        linear(x)
         return time.perf_counter() - start
 
     product()
@@ -290,7 +301,6 @@ def main() -> None:
     ort_ratio, low, high = paired_ratio(timings["eager-uncached"], timings["onnxruntime"])
     matrix_share, rest = split_profile(kernels, MATRIX_OPERATORS)
     matrix_seconds = matrix_share * sum(kernels.values())
-    allowed_rest = baseline / 2 - matrix_share * ort_frame
     fused_frame = statistics.median(timings["fused-kernels"])
     fused_ratio, fused_low, fused_high = paired_ratio(
         timings["eager-uncached"], timings["fused-kernels"]
@@ -323,9 +333,7 @@ def main() -> None:
         f"{sum(s for s, _ in serial) * 1000:.1f} ms, "
         + ", ".join(f"{n} {s * 1000:.1f}" for s, n in serial)
         + " ms",
-        f"  with every other kernel at zero: x{ort_ratio / matrix_share:4.2f} vs eager-uncached",
-        f"  for x2.00 the other kernels get {max(allowed_rest, 0) * 1000:.1f} ms "
-        f"(they take {(1 - matrix_share) * ort_frame * 1000:.1f} ms of the frame)",
+        *rest_at_zero(baseline, ort_frame, ort_ratio, matrix_share),
         f"  fused-kernels                         {fused_frame * 1000:6.1f} ms; "
         f"x{fused_ratio:4.2f} [{fused_low:4.2f}-{fused_high:4.2f}] per frame vs eager-uncached",
         f"  fused-kernels profiled: matrix kernels (oneDNN products, addmm, bmm, flash attention) "
@@ -334,10 +342,7 @@ def main() -> None:
         "other operators "
         + ", ".join(f"{n.split('::')[-1]} {s * 1000:.1f}" for s, n in fused_rest[:6])
         + " ms",
-        f"  with every other operator at zero: x{fused_ratio / fused_share:4.2f} vs eager-uncached",
-        f"  for x2.00 the other operators get "
-        f"{max(baseline / 2 - fused_share * fused_frame, 0) * 1000:.1f} ms "
-        f"(they take {(1 - fused_share) * fused_frame * 1000:.1f} ms of the frame)",
+        *rest_at_zero(baseline, fused_frame, fused_ratio, fused_share),
         "  the model's products in oneDNN, after evicting the caches against in cache: "
         + ", ".join(
             f"{'x'.join(map(str, shape))} {cold / 1e9:.0f} against {warm / 1e9:.0f}"

@@ -13,7 +13,15 @@ attention: see model_latency.py), run these ways: the default PyTorch path
 ``--swin-frames N`` tracks the first N frames only with swin-t on a CPU (about 4 FPS on two
 cores: minutes for the whole sequence).
 
+With ``--official-repo PATH`` (and official-format ``--swin-checkpoint``) the unmodified official
+tracker (``SparseTTTracker`` with its OTB2015 test hyperparameters, set up as in
+benchmarks/README.md) tracks the same frames first: the issue's anchor (0.45 s per tracked frame)
+measured in this run. Every sparsett-swin-t row then gets its speed-up over it (time only: with
+weights that do not lock onto the target, closed-loop boxes diverge from a top-K near-tie on;
+the goldens' README, section 4).
+
 Run: python benchmarks/tracking_fps.py [--threads 2] [--frames 725] [--device cuda]
+     [--swin-checkpoint official.pth [--official-repo SparseTT/]]
 """
 
 from __future__ import annotations
@@ -84,8 +92,13 @@ def main() -> None:
     parser.add_argument("--swin-checkpoint", type=Path, default=None,
                         help="weights for sparsett-swin-t (either format) in place of seeded "
                         "random ones")  # fmt: skip
+    parser.add_argument("--official-repo", type=Path, default=None,
+                        help="a checkout of fzh0917/SparseTT: its tracker becomes the in-run "
+                        "anchor for sparsett-swin-t")  # fmt: skip
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    if args.official_repo is not None and (args.swin_checkpoint is None or args.device != "cpu"):
+        parser.error("--official-repo needs --swin-checkpoint (official format) and the CPU")
     if not SHARED.is_dir():
         sys.exit(f"needs the real OTB sequences in {SHARED}")
     sequence = load_sequences("otb2015", SHARED, names=["Basketball"])[0]
@@ -97,6 +110,17 @@ def main() -> None:
         f"Basketball ({len(job.frames)} frames, 576x432); FPS = frames / tracking time; "
         f"sparsett-swin-t weights: {weights}",
     ]
+    swin_frames = args.frames if args.device != "cpu" else min(args.frames, args.swin_frames)
+    official = None
+    if args.official_repo is not None:
+        from benchmarks.official_sparsett import OfficialTracker
+
+        tracker = OfficialTracker(args.official_repo, args.swin_checkpoint, "otb2015")
+        part = runner.Job(job.name, job.frames[:swin_frames], job.init_box)
+        runner.set_threads(args.threads)
+        official = runner.track(tracker, part)[1]
+        lines.append(_line("official tracker (unmodified)", official))
+        print(lines[-1], flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         specs = sparsett_specs(Path(tmp), args.swin_checkpoint) + [
             TrackerSpec(name, name) for name in OPENCV
@@ -104,19 +128,24 @@ def main() -> None:
         for spec in specs:
             if spec.runtime == "onnxruntime" and args.device != "cpu":
                 continue
-            frames = args.frames
-            if spec.kind == "sparsett-swin-t" and args.device == "cpu":
-                frames = min(frames, args.swin_frames)
-            part = runner.Job(job.name, job.frames[:frames], job.init_box)
+            swin = spec.kind == "sparsett-swin-t"
+            part = runner.Job(job.name, job.frames[: swin_frames if swin else args.frames],
+                              job.init_box)  # fmt: skip
             tracker = build_tracker(spec, args.device, args.threads)
             runner.set_threads(args.threads)
             _, times = runner.track(tracker, part)
-            fps = len(times) / times.sum()
-            line = (f"  {spec.name:42s} {fps:8.1f} FPS  mean 1/t {np.mean(1 / times):8.1f}  "
-                    f"over {len(times)} frames")  # fmt: skip
+            line = _line(spec.name, times)
+            if swin and official is not None:
+                line += f"  x{official.sum() / times.sum():4.2f} vs official"
             print(line, flush=True)
             lines.append(line)
     record(lines, args.out)
+
+
+def _line(name: str, times: np.ndarray) -> str:
+    fps = len(times) / times.sum()
+    return (f"  {name:42s} {fps:8.1f} FPS  mean 1/t {np.mean(1 / times):8.1f}  "
+            f"over {len(times)} frames")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -4,9 +4,10 @@ The template branch stays in PyTorch (once per sequence); the per-frame graph is
 `export.export_search_branch` writes (search crop and encoder memory in, fused score and conv
 boxes out), exported when the predictor is built and loaded into an ``InferenceSession`` with
 ``threads`` intra-op threads. Its outputs equal PyTorch's within 1e-4 (ONNX Runtime fuses and
-orders sums differently), so it is an opt-in speed path: on a 2-core AVX-512 VM it ran the
-sparsett-swin-t search branch 1.59x faster than the official implementation, against 1.13x
-for PyTorch with folded BatchNorm (`benchmarks/results/model_latency.txt`).
+orders sums differently), so it is an opt-in speed path: on a 2-core AVX-512 EPYC it ran the
+sparsett-swin-t search branch 1.47x faster than the official implementation, as fast as
+PyTorch with the fused kernels (1.44x), against 1.23x for PyTorch with folded BatchNorm
+(`benchmarks/results/model_latency.txt`).
 """
 
 from __future__ import annotations

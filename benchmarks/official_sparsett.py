@@ -24,6 +24,7 @@ import sys
 import tempfile
 import types
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -54,7 +55,7 @@ def _stub_mmcv_ops() -> None:
         sys.modules["mmcv._ext"] = stub
 
 
-def _build(repo: Path, checkpoint: Path, benchmark: str):
+def _build(repo: Path, checkpoint: Path, benchmark: str) -> tuple[torch.nn.Module, Any]:
     """The official model (eval mode) with ``checkpoint`` and, built on it, the official tracker
     (``SparseTTTracker`` with the test YAML's hyperparameters for ``benchmark``). The official
     import creates an empty ``./dump`` folder: it is made in a temporary working directory."""
@@ -108,10 +109,10 @@ class OfficialTracker:
     def __init__(self, repo: Path, checkpoint: Path, benchmark: str) -> None:
         self._pipeline = _build(repo, checkpoint, benchmark)[1]
 
-    def init(self, image, box) -> None:
+    def init(self, image: np.ndarray, box: np.ndarray) -> None:
         self._pipeline.init(image, box)
 
-    def update(self, image):
+    def update(self, image: np.ndarray) -> np.ndarray:
         return self._pipeline.update(image)
 
 

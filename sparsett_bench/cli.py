@@ -80,7 +80,7 @@ def report(
         Path | None,
         typer.Option(
             help="Folder holding one results folder (or zip) per tracker "
-            "[default: results/<dataset>]."
+            "\\[default: results/<dataset>]."
         ),
     ] = None,
     trackers: Annotated[
@@ -89,7 +89,7 @@ def report(
             "--trackers",
             "--compare",
             "-t",
-            help="Comma-separated trackers to compare [default: every tracker found].",
+            help="Comma-separated trackers to compare \\[default: every tracker found].",
         ),
     ] = None,
     protocol: Annotated[
@@ -110,7 +110,7 @@ def report(
     ] = True,
     out: Annotated[
         Path | None,
-        typer.Option(help="Where tables and plots go [default: results/reports/<dataset>]."),
+        typer.Option(help="Where tables and plots go \\[default: results/reports/<dataset>]."),
     ] = None,
     json_path: Annotated[
         Path | None, typer.Option("--json", help="Also write every number as JSON to this file.")
@@ -133,13 +133,13 @@ def report(
         float | None,
         typer.Option(
             help="Allowed drop in percentage points for --check / stored by --save-baseline "
-            "[default: the baseline's, else 0.5]."
+            "\\[default: the baseline's, else 0.5]."
         ),
     ] = None,
     explain: Annotated[bool, typer.Option(help="Print the protocol's rules.")] = False,
     sequences: Annotated[
         str | None,
-        typer.Option(help="Comma-separated sequences to score [default: the whole split]."),
+        typer.Option(help="Comma-separated sequences to score \\[default: the whole split]."),
     ] = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Print only errors and the regression verdict.")
@@ -327,11 +327,11 @@ def export(
         str | None,
         typer.Option(
             help="Weights: this project's checkpoint, an official SparseTT one, or a name "
-            "fetched by `download --model` [default: random weights (seed 0), for testing the "
+            "fetched by `download --model` \\[default: random weights (seed 0), for testing the "
             "graph]."
         ),
     ] = None,
-    out: Annotated[Path | None, typer.Option(help="ONNX file [default: <model>.onnx].")] = None,
+    out: Annotated[Path | None, typer.Option(help="ONNX file \\[default: <model>.onnx].")] = None,
 ) -> None:
     """Export the per-frame search branch to ONNX and check it with onnxruntime."""
     import torch
@@ -365,7 +365,7 @@ def download(
         str, typer.Option(help="Split to fetch (test, train, val, TRAIN_3, ...).")
     ] = "test",
     root: Annotated[
-        Path | None, typer.Option(help="Dataset root [default: datasets.toml].")
+        Path | None, typer.Option(help="Dataset root \\[default: datasets.toml].")
     ] = None,
     results: Annotated[
         str | None,
@@ -526,7 +526,7 @@ def train(
     root: Annotated[
         list[str] | None,
         typer.Option(
-            help="A dataset's root, as dataset=PATH (repeatable) [default: datasets.toml]."
+            help="A dataset's root, as dataset=PATH (repeatable) \\[default: datasets.toml]."
         ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
@@ -636,19 +636,19 @@ def run(
         ),
     ],
     split: Annotated[
-        str | None, typer.Option(help="Split to track [default: test; val for GOT-10k].")
+        str | None, typer.Option(help="Split to track \\[default: test; val for GOT-10k].")
     ] = None,
     root: Annotated[
-        Path | None, typer.Option(help="Dataset root [default: datasets.toml].")
+        Path | None, typer.Option(help="Dataset root \\[default: datasets.toml].")
     ] = None,
     results: Annotated[
         Path | None,
-        typer.Option(help="Results folder; <tracker>/ goes inside [default: results/<dataset>]."),
+        typer.Option(help="Results folder; <tracker>/ goes inside \\[default: results/<dataset>]."),
     ] = None,
     model: Annotated[
         str | None,
         typer.Option(
-            help="SparseTT configuration (models/<name>.toml) [default: the checkpoint's own, "
+            help="SparseTT configuration (models/<name>.toml) \\[default: the checkpoint's own, "
             "else sparsett-tiny with its shipped weights]."
         ),
     ] = None,
@@ -656,7 +656,7 @@ def run(
         str | None,
         typer.Option(
             help="Weights: a sparsett-bench or official SparseTT checkpoint file, or a name "
-            "fetched by `download --model` (sparsett-fulldata, sparsett-got10k) [default: the "
+            "fetched by `download --model` (sparsett-fulldata, sparsett-got10k) \\[default: the "
             "weights shipped for the model]."
         ),
     ] = None,
@@ -665,17 +665,17 @@ def run(
         typer.Option(
             help="Results name, an OpenCV baseline (opencv-csrt, opencv-kcf, opencv-mil, "
             "opencv-medianflow, opencv-tld, opencv-boosting, opencv-mosse), or your own "
-            "python:package.module:Class [default: the model's name]."
+            "python:package.module:Class \\[default: the model's name]."
         ),
     ] = None,
     sequences: Annotated[
         str | None,
-        typer.Option(help="Comma-separated sequences to track [default: the whole split]."),
+        typer.Option(help="Comma-separated sequences to track \\[default: the whole split]."),
     ] = None,
     workers: Annotated[
         int,
         typer.Option(
-            min=0, help="Processes tracking in parallel [default 0: one per CPU core, or per GPU]."
+            min=0, help="Processes tracking in parallel; 0: one per CPU core, or per GPU."
         ),
     ] = 0,
     threads: Annotated[
@@ -722,13 +722,13 @@ def run(
         ),
     ] = "torch",
     test_lr: Annotated[
-        float | None, typer.Option(help="Override the size update rate [default: config].")
+        float | None, typer.Option(help="Override the size update rate \\[default: config].")
     ] = None,
     window_influence: Annotated[
-        float | None, typer.Option(help="Override the cosine window weight [default: config].")
+        float | None, typer.Option(help="Override the cosine window weight \\[default: config].")
     ] = None,
     penalty_k: Annotated[
-        float | None, typer.Option(help="Override the scale/ratio penalty [default: config].")
+        float | None, typer.Option(help="Override the scale/ratio penalty \\[default: config].")
     ] = None,
     report_at_end: Annotated[
         bool, typer.Option("--report/--no-report", help="Print the report table at the end.")

@@ -43,6 +43,25 @@ def test_help_lists_the_four_stages() -> None:
         assert command in result.output
 
 
+def test_every_option_help_is_printed_whole() -> None:
+    """Rich reads ``[word...]`` in help text as markup and drops it: ``[default: datasets.toml]``
+    once printed as "Dataset root ." Each option's help must appear as written."""
+    import typer.main
+
+    checked = 0
+    for name, command in typer.main.get_command(app).commands.items():  # type: ignore[attr-defined]
+        result = runner.invoke(app, [name, "--help"], terminal_width=2000, env={"COLUMNS": "2000"})
+        assert result.exit_code == 0, result.output
+        printed = " ".join(result.output.split())
+        for param in command.params:
+            help_text = getattr(param, "help", None)
+            if help_text:
+                written = " ".join(help_text.replace("\\[", "[").split())
+                assert written in printed, f"{name} {param.name}: {written!r}"
+                checked += 1
+    assert checked > 30
+
+
 def test_report_from_the_command_line_writes_every_format(tmp_path: Path) -> None:
     results = shared_path("raw_results", "otb100")
     json_path = tmp_path / "all.json"

@@ -55,20 +55,27 @@ def test_fused_kernels_match_the_goldens_and_the_plain_model(swin_t, golden) -> 
 
 def test_a_batch_of_crops_matches_each_crop_alone(swin_t, golden) -> None:
     """Two different crops in one batch: every shifted block repeats its per-window masks for
-    the second image. Compared with the same kernels on each crop alone: against the plain
-    path, the flipped crop has a near tie at some row's K-th logit, which float32 rounding
-    flips (1e-3 on the score; the unflipped one stays at 3e-6)."""
+    the second image, so the backbone's features of each must equal those of the crop alone.
+    Downstream, the flipped crop has a near tie at some row's K-th logit: the batch's products
+    round differently on some CPUs (an AVX-512 EPYC) and flip it, which moved the score by
+    1e-3 and the crop's boxes by 0.1 px, within the goldens' bounds for a top-K flip (score
+    5e-3, boxes 0.3 px); the unflipped crop stays within 3e-6."""
     z, x = torch.from_numpy(golden["z_input"]), torch.from_numpy(golden["x_input"])
     crops = torch.cat([x, x.flip(-1)])
     predictor = Predictor(swin_t, fold_bn=False, fused_kernels=True)  # no oneDNN products
     assert packed(predictor.model) == 0
+    with torch.inference_mode():
+        features = predictor.model.backbone(crops)
+        for index in range(2):
+            alone = predictor.model.backbone(crops[index : index + 1])
+            torch.testing.assert_close(features[index : index + 1], alone, atol=1e-5, rtol=0)
     predictor.set_template(torch.cat([z, z]))
     both = predictor.search(crops)
     predictor.set_template(z)
-    for index in range(2):
+    for index, (score_atol, box_atol) in enumerate(((SCORE_ATOL, BOX_ATOL), (5e-3, 0.3))):
         alone = predictor.search(crops[index : index + 1])
         assert_outputs_close({k: v[index : index + 1] for k, v in both.items()}, alone,
-                             SCORE_ATOL, BOX_ATOL)  # fmt: skip
+                             score_atol, box_atol)  # fmt: skip
     flipped_alone = predictor.search(crops[1:])
     assert not torch.allclose(flipped_alone["score"], both["score"][:1], atol=1e-2)
 

@@ -17,6 +17,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from sparsett_bench import __version__
@@ -33,7 +34,7 @@ error_console = Console(stderr=True)
 
 
 def _fail(exc: SparsettError) -> None:
-    error_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    error_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -172,23 +173,23 @@ def report(
             written.append(json_path)
         if not quiet:
             console.print(
-                f"[dim]wrote {len(written)} files to {out_dir}"
-                + (f" and {json_path}" if json_path else "")
+                f"[dim]wrote {len(written)} files to {escape(str(out_dir))}"
+                + (f" and {escape(str(json_path))}" if json_path else "")
                 + "[/]"
             )
         if save_baseline is not None:
             gate.save_baseline(
                 rep, save_baseline, tolerance if tolerance is not None else gate.DEFAULT_TOLERANCE
             )
-            console.print(f"baseline saved to {save_baseline}")
+            console.print(f"baseline saved to {save_baseline}", markup=False)
         if check is not None:
             regressions = gate.check_baseline(rep, check, tolerance)
             if regressions:
-                error_console.print(f"[bold red]regression[/] against {check}:")
+                error_console.print(f"[bold red]regression[/] against {escape(str(check))}:")
                 for regression in regressions:
-                    error_console.print(f"  {regression.describe()}", highlight=False)
+                    error_console.print(f"  {regression.describe()}", highlight=False, markup=False)
                 raise typer.Exit(1)
-            console.print(f"[green]no regression[/] against {check}")
+            console.print(f"[green]no regression[/] against {escape(str(check))}")
     except SparsettError as exc:
         _fail(exc)
 
@@ -209,7 +210,7 @@ def _print_report(rep, attributes: bool, explain: bool) -> None:
         table.add_column(header, justify="right")
     for row in rows:
         table.add_row(
-            str(row["tracker"]),
+            escape(str(row["tracker"])),
             *[
                 f"[bold green]{cell(row[k])}[/]" if best.get(k) == row[k] else cell(row[k])
                 for k, _ in cols
@@ -219,11 +220,12 @@ def _print_report(rep, attributes: bool, explain: bool) -> None:
     for evaluation in rep.evaluations:
         for issue in evaluation.issues[:10]:
             error_console.print(
-                f"[yellow]warning:[/] {evaluation.tracker}: {issue}", highlight=False
+                f"[yellow]warning:[/] {escape(evaluation.tracker)}: {escape(str(issue))}",
+                highlight=False,
             )
         if len(evaluation.issues) > 10:
             error_console.print(
-                f"[yellow]warning:[/] {evaluation.tracker}: "
+                f"[yellow]warning:[/] {escape(evaluation.tracker)}: "
                 f"{len(evaluation.issues) - 10} more issues (see the JSON)"
             )
     attr = attribute_rows(rep) if attributes else []
@@ -233,7 +235,7 @@ def _print_report(rep, attributes: bool, explain: bool) -> None:
         table.add_column("Attribute")
         table.add_column("Seqs", justify="right")
         for tracker in trackers:
-            table.add_column(tracker, justify="right")
+            table.add_column(escape(tracker), justify="right")
         grouped: dict[str, dict[str, object]] = {}
         for r in attr:
             grouped.setdefault(f"{r['attribute']} ({r['name']})", {"n": r["sequences"]})[
@@ -253,7 +255,7 @@ def _print_report(rep, attributes: bool, explain: bool) -> None:
     if explain:
         console.print(f"[bold]Protocol {rep.protocol.key}[/]")
         for rule in rep.protocol.rules:
-            console.print(f"  - {rule}", highlight=False)
+            console.print(f"  - {rule}", highlight=False, markup=False)
 
 
 def _plots(rep, out_dir: Path, stem: str) -> list[Path]:
@@ -302,7 +304,7 @@ def datasets_command(
             splits = ", ".join(f"{s.split}: {s.sequences} seqs" for s in status.splits)
             table.add_row(
                 status.title,
-                str(status.root),
+                escape(str(status.root)),
                 "yes" if status.present else "no",
                 "[green]yes[/]" if status.complete else "[red]no[/]",
                 splits or "-",
@@ -313,7 +315,7 @@ def datasets_command(
             ]
         console.print(table)
         for problem in problems:
-            console.print(f"[yellow]{problem}[/]", highlight=False)
+            console.print(f"[yellow]{escape(problem)}[/]", highlight=False)
     except SparsettError as exc:
         _fail(exc)
 
@@ -349,7 +351,9 @@ def export(
             load_weights(net, resolve_checkpoint(checkpoint))
         path = export_search_branch(net, out or Path(f"{model}.onnx"))
         difference = check_onnx(net, path)
-        console.print(f"wrote {path}; onnxruntime vs PyTorch: max |difference| {difference:.2e}")
+        console.print(
+            f"wrote {path}; onnxruntime vs PyTorch: max |difference| {difference:.2e}", markup=False
+        )
         if difference > 1e-4:
             raise SparsettError(f"{path}: onnxruntime differs from PyTorch by {difference:.2e}")
     except SparsettError as exc:
@@ -421,9 +425,9 @@ def _print_plan(plan) -> None:
     from sparsett_bench.datasets.download import is_verified
 
     if plan.note:
-        console.print(f"[dim]{plan.note}[/]", highlight=False)
+        console.print(f"[dim]{escape(plan.note)}[/]", highlight=False)
     if plan.instructions and not plan.files:
-        console.print(plan.instructions, highlight=False)
+        console.print(plan.instructions, highlight=False, markup=False)
         return
     table = Table(title=f"{plan.title}: {len(plan.files)} files")
     for column in ("file", "size", "status", "source"):
@@ -432,7 +436,8 @@ def _print_plan(plan) -> None:
         remote = planned.remote
         size = f"{remote.size / 1e9:.2f} GB" if remote.size else "?"
         status = "done" if is_verified(remote) else "to fetch" if remote.urls else "local"
-        table.add_row(remote.path.name, size, status, remote.urls[0] if remote.urls else "-")
+        source = escape(remote.urls[0]) if remote.urls else "-"
+        table.add_row(escape(remote.path.name), size, status, source)
     console.print(table)
     if len(plan.files) > 20:
         console.print(f"... and {len(plan.files) - 20} more files")
@@ -468,7 +473,7 @@ def _progress(quiet: bool):
 
         def update(name: str, done: int, total: int | None) -> None:
             if name not in tasks:
-                tasks[name] = progress.add_task(name, total=total)
+                tasks[name] = progress.add_task(escape(name), total=total)
             progress.update(tasks[name], completed=done, total=total)
 
         yield update
@@ -583,6 +588,7 @@ def train(
         console.print(
             f"{state} at step {result.step}/{result.total_steps}; checkpoint {result.checkpoint}",
             highlight=False,
+            markup=False,
         )
         if result.interrupted:
             raise typer.Exit(130)
@@ -786,7 +792,9 @@ def run(
                 from sparsett_bench.model.inference import emulated_bf16_note
 
                 if note := emulated_bf16_note():
-                    error_console.print(f"[yellow]note:[/] {note}", highlight=False, soft_wrap=True)
+                    error_console.print(
+                        f"[yellow]note:[/] {escape(note)}", highlight=False, soft_wrap=True
+                    )
         summary = run_benchmark(
             key, spec, split=split, root=root, results=results, names=_csv(sequences),
             workers=workers, threads=threads, device=device, repeats=repeats, console=console,
@@ -797,9 +805,10 @@ def run(
             f"{len(summary.skipped)} already done; results in {summary.tracker_dir}"
             + (f"; {speed['fps']:.1f} FPS over {speed['frames']} frames" if speed else ""),
             highlight=False,
+            markup=False,
         )
         if summary.submission is not None:
-            console.print(f"submission written: {summary.submission} (and .zip)")
+            console.print(f"submission written: {summary.submission} (and .zip)", markup=False)
         elif report_at_end and summary.complete:
             from sparsett_bench.evaluation.report import build_report
 

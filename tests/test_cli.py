@@ -178,6 +178,11 @@ def test_unknown_dataset_and_missing_results_are_clear_errors(tmp_path: Path) ->
     assert result.exit_code == 2 and "unknown dataset 'vot2099'" in result.output
     result = runner.invoke(app, report_args(tmp_path / "nowhere", tmp_path / "out"))
     assert result.exit_code == 2 and "results folder not found" in result.output
+    # a path in brackets is text, not Rich markup, in the message
+    (tmp_path / "[latest]").mkdir()
+    result = runner.invoke(app, report_args(tmp_path / "[latest]", tmp_path / "out"))
+    assert result.exit_code == 2
+    assert f"{tmp_path / '[latest]'}: no tracker results found" in " ".join(result.output.split())
 
 
 def test_datasets_command_reports_presence_and_completeness(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from sparsett_bench.datasets.loaders import DEFAULT_SPLIT, load_sequences
@@ -146,7 +147,7 @@ def _track_with_progress(
     )
     with Progress(*columns, console=console, transient=False) as progress:
         total = sum(len(pending) for _, pending in todo)
-        task = progress.add_task(spec.name, total=total, fps="-")
+        task = progress.add_task(escape(spec.name), total=total, fps="-")
 
         def on_done(outcome: runner.Outcome) -> None:
             nonlocal frames_done

@@ -185,6 +185,12 @@ def train(options: TrainOptions, on_step: Callable[[dict], None] | None = None) 
     options.out.mkdir(parents=True, exist_ok=True)
     checkpoint_path = options.out / "checkpoint.pth"
     step = 0
+    if not options.resume and checkpoint_path.exists():
+        raise InputFileError(
+            checkpoint_path,
+            "a training run is already here: continue it with --resume, or train into another "
+            "--out (nothing was changed)",
+        )
     if options.resume:
         step = _restore(checkpoint_path, model, optimizer, scaler, options, steps_per_epoch)
         if step > total_steps:

@@ -129,6 +129,17 @@ def test_resuming_past_the_end_of_a_shorter_schedule_is_refused(recipe, uninterr
         train(options(shorter, tmp_path / "run", resume=True))
 
 
+def test_training_into_a_run_without_resume_is_refused_and_changes_nothing(
+    recipe, uninterrupted, tmp_path
+):
+    shutil.copytree(uninterrupted, tmp_path / "run")
+    before = {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir() if p.is_file()}
+    with pytest.raises(SparsettError, match=r"checkpoint\.pth: a training run is already here"):
+        train(options(recipe, tmp_path / "run", max_steps=1))
+    after = {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir() if p.is_file()}
+    assert after == before
+
+
 def test_two_gloo_processes_match_one_process(recipe, tmp_path) -> None:
     recipe_file = tmp_path / "recipe.toml"
     recipe_file.write_text(_toml(recipe))

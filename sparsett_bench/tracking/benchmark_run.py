@@ -26,7 +26,7 @@ from sparsett_bench.datasets.loaders import DEFAULT_SPLIT, load_sequences
 from sparsett_bench.datasets.registry import canonical_name
 from sparsett_bench.errors import SparsettError
 from sparsett_bench.tracking import runner
-from sparsett_bench.tracking.factory import TrackerSpec
+from sparsett_bench.tracking.factory import TrackerSpec, check_tracker
 
 SERVER_SCORED = {("got10k", "test"), ("trackingnet", "test")}
 
@@ -109,6 +109,8 @@ def run_benchmark(
         workers = max(1, (os.cpu_count() or 1) // threads) if devices[0] == "cpu" else len(devices)
     record = (tracker_dir, spec, key, split, ",".join(devices), threads, repeats)
     if any(pending for _, pending in todo):  # the configuration is on disk before any result
+        check_tracker(spec)
+        runner.read_image(next(job for _, pending in todo for job in pending).frames[0])
         runner.write_run_record(*record)
         summary.tracked = _track_with_progress(spec, todo, workers, devices, threads, console)
     summary.record = runner.write_run_record(*record)

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sparsett_bench.errors import SparsettError
 from sparsett_bench.tracking.base import Tracker
 from sparsett_bench.tracking.postprocess import TrackerParams
+
+if TYPE_CHECKING:
+    from sparsett_bench.model.sparsett import SparseTT
 
 OPENCV_PREFIX = "opencv-"
 PYTHON_PREFIX = "python:"
@@ -101,20 +105,12 @@ def build_tracker(spec: TrackerSpec, device: str = "cpu", threads: int | None = 
         return tracker
     if is_python(spec.kind):
         return python_tracker(spec.kind)
-    from sparsett_bench.model.config import build_model, load_config
-    from sparsett_bench.model.weights import load_weights
+    from sparsett_bench.model.config import load_config
     from sparsett_bench.tracking.sparsett_tracker import SparseTTTracker
 
-    if spec.checkpoint is None:
-        raise SparsettError(
-            f"{spec.kind}: no weights; give --checkpoint (a sparsett-bench checkpoint, or an "
-            "official one: sparsett-bench download --model sparsett-fulldata)"
-        )
-    model = build_model(spec.kind)
-    load_weights(model, Path(spec.checkpoint))
     geometry = load_config(spec.kind).get("input", {})
     return SparseTTTracker(
-        model,
+        _loaded_model(spec),
         TrackerParams(**(spec.params or {})),
         name=spec.name,
         z_size=geometry.get("template_size", 127),
@@ -129,3 +125,28 @@ def build_tracker(spec: TrackerSpec, device: str = "cpu", threads: int | None = 
         runtime=spec.runtime,  # type: ignore[arg-type]
         threads=threads,
     )
+
+
+def check_tracker(spec: TrackerSpec) -> None:
+    """Fail as `build_tracker` would on a wrong name, an unimportable class, or missing or
+    mismatched weights, without a device: `run` calls this before it writes anything, so a
+    refused tracker leaves no results folder behind. A SparseTT model is built and loaded on
+    the CPU and dropped (its device options were checked apart)."""
+    if is_opencv(spec.kind) or is_python(spec.kind):
+        build_tracker(spec)
+    else:
+        _loaded_model(spec)
+
+
+def _loaded_model(spec: TrackerSpec) -> SparseTT:
+    from sparsett_bench.model.config import build_model
+    from sparsett_bench.model.weights import load_weights
+
+    if spec.checkpoint is None:
+        raise SparsettError(
+            f"{spec.kind}: no weights; give --checkpoint (a sparsett-bench checkpoint, or an "
+            "official one: sparsett-bench download --model sparsett-fulldata)"
+        )
+    model = build_model(spec.kind)
+    load_weights(model, Path(spec.checkpoint))
+    return model

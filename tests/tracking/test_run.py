@@ -150,6 +150,28 @@ def test_missing_weights_are_a_clear_error(tmp_path, otb_root) -> None:
         "--model", "sparsett-swin-t", "--sequences", "Couple", check=False,
     )  # fmt: skip
     assert completed.returncode == 2 and "no weights" in completed.stderr
+    assert not any(tmp_path.iterdir())  # no run.json left to trip the next report
+
+
+def test_a_tracker_that_cannot_be_built_or_frames_that_cannot_be_read_write_nothing(
+    tmp_path, otb_root
+) -> None:
+    from sparsett_bench.errors import InputFileError
+    from sparsett_bench.tracking.benchmark_run import run_benchmark
+    from sparsett_bench.tracking.factory import TrackerSpec
+
+    with pytest.raises(SparsettError, match="unknown OpenCV tracker 'opencv-nope'"):
+        run_benchmark("otb2015", TrackerSpec("opencv-nope", "opencv-nope"), root=otb_root,
+                      results=tmp_path / "a", names=["Couple"])  # fmt: skip
+    annotations_only = tmp_path / "otb"
+    (annotations_only / "Couple").mkdir(parents=True)
+    (annotations_only / "Couple" / "groundtruth_rect.txt").write_bytes(
+        (otb_root / "Couple" / "groundtruth_rect.txt").read_bytes()
+    )
+    with pytest.raises(InputFileError, match=r"0001\.jpg: missing or not a readable image"):
+        run_benchmark("otb2015", TrackerSpec("opencv-kcf", "opencv-kcf"), root=annotations_only,
+                      results=tmp_path / "b", names=["Couple"])  # fmt: skip
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
 
 
 def _got10k_test_split(root: Path, frames: int = 6) -> list[str]:

@@ -143,7 +143,10 @@ def report(
         typer.Option(help="Comma-separated sequences to score \\[default: the whole split]."),
     ] = None,
     quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="Print only errors and the regression verdict.")
+        bool,
+        typer.Option(
+            "--quiet", "-q", help="Print only errors, the regression verdict and --explain's rules."
+        ),
     ] = False,
 ) -> None:
     """Score tracker results under a benchmark's protocol: tables, plots, attributes, checks."""
@@ -160,7 +163,11 @@ def report(
             key, results_dir, _csv(trackers), root, split, protocol, strict, _csv(sequences)
         )
         if not quiet:
-            _print_report(rep, attributes, explain)
+            _print_report(rep, attributes)
+        if explain:  # asked for by name, so printed under --quiet too
+            console.print(f"[bold]Protocol {rep.protocol.key}[/]")
+            for rule in rep.protocol.rules:
+                console.print(f"  - {rule}", highlight=False, markup=False)
         out_dir = out or Path("results") / REPORT_FOLDER / key
         stem = f"{key}_{rep.split}_{rep.protocol.toolkit}"
         written = write_tables(rep, out_dir, stem)
@@ -194,7 +201,7 @@ def report(
         _fail(exc)
 
 
-def _print_report(rep, attributes: bool, explain: bool) -> None:
+def _print_report(rep, attributes: bool) -> None:
     from sparsett_bench.evaluation.report import attribute_rows, overall_rows
     from sparsett_bench.evaluation.writers import best_values, cell, columns
 
@@ -252,10 +259,6 @@ def _print_report(rep, attributes: bool, explain: bool) -> None:
                 ],
             )
         console.print(table)
-    if explain:
-        console.print(f"[bold]Protocol {rep.protocol.key}[/]")
-        for rule in rep.protocol.rules:
-            console.print(f"  - {rule}", highlight=False, markup=False)
 
 
 def _plots(rep, out_dir: Path, stem: str) -> list[Path]:
@@ -816,7 +819,7 @@ def run(
                 key, summary.tracker_dir.parent, [spec.name], root, summary.split,
                 names=_csv(sequences),
             )  # fmt: skip
-            _print_report(rep, attributes=False, explain=False)
+            _print_report(rep, attributes=False)
     except SparsettError as exc:
         _fail(exc)
 

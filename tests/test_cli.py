@@ -173,6 +173,15 @@ def test_malformed_result_file_names_file_and_line(tmp_path: Path) -> None:
     assert "Couple.txt:7: not a number: 'oops'" in result.output
 
 
+def test_explain_prints_the_rules_under_quiet_too(tmp_path: Path) -> None:
+    results = shared_path("raw_results", "otb100")
+    result = runner.invoke(app, report_args(results, tmp_path, "--explain", "--quiet"))
+    assert result.exit_code == 0
+    assert "Protocol otb2015/official" in result.output
+    assert "frame 1 := ground truth" in result.output
+    assert "SiamBAN" not in result.output  # no table
+
+
 def test_unknown_dataset_and_missing_results_are_clear_errors(tmp_path: Path) -> None:
     result = runner.invoke(app, ["report", "--dataset", "vot2099"])
     assert result.exit_code == 2 and "unknown dataset 'vot2099'" in result.output

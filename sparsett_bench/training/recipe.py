@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 
 from sparsett_bench.errors import InputFileError, SparsettError
@@ -54,6 +55,51 @@ def with_overrides(recipe: dict, assignments: list[str]) -> dict:
             value = raw.strip()
         recipe[parts[0]][parts[1]] = value
     return recipe
+
+
+def check_recipe(recipe: dict) -> None:
+    """Refuse a recipe value the trainer cannot run with (from the file or from ``--set``),
+    naming the key and what it must be, before anything is built or written."""
+    checks: list[tuple[str, str, str, Callable[[object], bool]]] = [
+        *[("schedule", key, "a positive integer", _positive_int)
+          for key in ("epochs", "batch_size", "pairs_per_epoch", "bn_batch")],
+        ("schedule", "seed", "an integer >= 0", lambda v: _positive_int(v) or v == 0),
+        ("optimizer", "lr", "a number above 0", lambda v: _number(v) and v > 0),
+        *[("optimizer", key, "a number >= 0", lambda v: _number(v) and v >= 0)
+          for key in ("weight_decay", "backbone_lr_multiplier", "grad_clip")],
+        ("optimizer", "lr_stages", "a list of [last epoch, lr] pairs", _lr_stages),
+        ("sampling", "negative_ratio", "a fraction from 0 to 1",
+         lambda v: _number(v) and 0 <= v <= 1),
+        *[("loss", key, "a number >= 0", lambda v: _number(v) and v >= 0)
+          for key in recipe.get("loss", {})],
+    ]  # fmt: skip
+    for section, key, expected, valid in checks:
+        if key not in recipe.get(section, {}):
+            raise SparsettError(f"recipe: no {section}.{key}")
+        if not valid(recipe[section][key]):
+            raise SparsettError(
+                f"recipe value {section}.{key} = {recipe[section][key]!r}: expected {expected}"
+            )
+    if recipe["schedule"]["pairs_per_epoch"] < recipe["schedule"]["batch_size"]:
+        raise SparsettError(
+            f"recipe value schedule.pairs_per_epoch = {recipe['schedule']['pairs_per_epoch']}: "
+            f"less than one batch of schedule.batch_size = {recipe['schedule']['batch_size']}"
+        )
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _positive_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def _lr_stages(value: object) -> bool:
+    return isinstance(value, list) and bool(value) and all(
+        isinstance(stage, list) and len(stage) == 2 and _positive_int(stage[0])
+        and _number(stage[1]) for stage in value
+    )  # fmt: skip
 
 
 def load_sources(recipe: dict, roots: dict[str, Path] | None = None) -> list[Source]:

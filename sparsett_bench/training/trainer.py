@@ -128,10 +128,11 @@ def train(options: TrainOptions, on_step: Callable[[dict], None] | None = None) 
     from sparsett_bench.training.augment import CropConfig
     from sparsett_bench.training.data import PairDataset, StepBatches
     from sparsett_bench.training.losses import training_losses
-    from sparsett_bench.training.recipe import load_sources
+    from sparsett_bench.training.recipe import check_recipe, load_sources
     from sparsett_bench.training.sampler import PairSampler
 
     recipe = options.recipe
+    check_recipe(recipe)
     schedule, optim_cfg = recipe["schedule"], recipe["optimizer"]
     rank, world_size, local_rank = _distributed()
     batch_size, bn_batch = int(schedule["batch_size"]), int(schedule["bn_batch"])

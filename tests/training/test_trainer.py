@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -138,6 +139,31 @@ def test_training_into_a_run_without_resume_is_refused_and_changes_nothing(
         train(options(recipe, tmp_path / "run", max_steps=1))
     after = {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir() if p.is_file()}
     assert after == before
+
+
+@pytest.mark.parametrize(
+    ("assignment", "message"),
+    [
+        ("schedule.batch_size=abc", "schedule.batch_size = 'abc': expected a positive integer"),
+        ("schedule.batch_size=0", "schedule.batch_size = 0: expected a positive integer"),
+        ("schedule.batch_size=4.5", "schedule.batch_size = 4.5: expected a positive integer"),
+        ("optimizer.lr=abc", "optimizer.lr = 'abc': expected a number above 0"),
+        ("optimizer.lr_stages=[1, 2]", "lr_stages = [1, 2]: expected a list of [last epoch, lr]"),
+        ("sampling.negative_ratio=2", "negative_ratio = 2: expected a fraction from 0 to 1"),
+        ("schedule.pairs_per_epoch=8", "less than one batch of schedule.batch_size = 32"),
+    ],
+)
+def test_recipe_values_the_trainer_cannot_run_with_are_refused_by_name(
+    assignment, message, tmp_path
+) -> None:
+    from sparsett_bench.training.recipe import check_recipe, with_overrides
+
+    for name in ("got10k", "fulldata", "synthetic"):
+        check_recipe(load_recipe(name))
+    bad = with_overrides(load_recipe("synthetic"), [assignment])
+    with pytest.raises(SparsettError, match=re.escape(message)):
+        train(TrainOptions(model="sparsett-tiny", recipe=bad, out=tmp_path / "run"))
+    assert not (tmp_path / "run").exists()
 
 
 def test_two_gloo_processes_match_one_process(recipe, tmp_path) -> None:

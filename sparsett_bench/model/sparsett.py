@@ -20,14 +20,29 @@ from sparsett_bench.model.convert import official_to_project, unfold_order
 from sparsett_bench.model.neck_head import NeckHead
 
 CHECKPOINT_FORMAT = "sparsett-bench/1"
+# What `train` writes to checkpoint.pth: the weights with the optimiser and the recipe.
+TRAIN_FORMAT = "sparsett-bench-train/1"
 
 
 def read_checkpoint(path: str | Path) -> object:
-    """``torch.load`` with ``weights_only=True``; unreadable files name themselves."""
+    """``torch.load`` with ``weights_only=True``; unreadable files name themselves, with the
+    reason in a line (PyTorch's own message for pickled objects advises ``weights_only=False``,
+    which this project never does with a file it did not write)."""
     try:
+        with open(path, "rb") as file:
+            magic = file.read(2)
+        if magic not in (b"PK", b"\x80\x02"):  # torch.save's zip format; its legacy pickle
+            raise InputFileError(path, "not a PyTorch checkpoint (neither a zip nor a pickle)")
         return torch.load(path, map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError, ValueError, EOFError, pickle.UnpicklingError) as exc:
-        raise InputFileError(path, f"not a readable PyTorch checkpoint: {exc}") from None
+    except pickle.UnpicklingError:
+        raise InputFileError(
+            path, "holds pickled objects beyond tensors and plain containers, which are not "
+            "loaded (weights_only=True): not a checkpoint of weights this project reads"
+        ) from None  # fmt: skip
+    except OSError as exc:
+        raise InputFileError(path, f"cannot be read: {exc.strerror or exc}") from None
+    except (RuntimeError, ValueError, EOFError, KeyError) as exc:  # a damaged zip or pickle
+        raise InputFileError(path, f"a damaged PyTorch checkpoint ({type(exc).__name__})") from None
 
 
 def _state_dict(loaded: object, wrapper: str, path: str | Path) -> dict:

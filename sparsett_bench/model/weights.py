@@ -11,7 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from sparsett_bench.errors import InputFileError, SparsettError
-from sparsett_bench.model.sparsett import CHECKPOINT_FORMAT, SparseTT, read_checkpoint
+from sparsett_bench.model.sparsett import (
+    CHECKPOINT_FORMAT,
+    TRAIN_FORMAT,
+    SparseTT,
+    read_checkpoint,
+)
 
 DOWNLOADED = Path("models") / "official"  # where `download --model` puts checkpoints
 
@@ -69,6 +74,11 @@ def checkpoint_kind(path: str | Path) -> str:
     state = loaded.get("model_state_dict", loaded) if isinstance(loaded, dict) else None
     if isinstance(state, dict) and any(str(k).startswith("basemodel.") for k in state):
         return "official"
+    if isinstance(loaded, dict) and loaded.get("format") == TRAIN_FORMAT:
+        raise InputFileError(
+            path, "a training checkpoint, for train --resume; give one of the run's "
+            "epoch-NN.pth files (the weights after each epoch)"
+        )  # fmt: skip
     raise InputFileError(
         path, f"neither a {CHECKPOINT_FORMAT} checkpoint nor an official SparseTT one"
     )

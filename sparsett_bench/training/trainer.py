@@ -33,9 +33,8 @@ from torch import nn
 
 from sparsett_bench.atomic import write_bytes_atomic
 from sparsett_bench.errors import InputFileError, SparsettError
+from sparsett_bench.model.sparsett import TRAIN_FORMAT
 from sparsett_bench.training.metrics_log import MetricsLog
-
-TRAIN_FORMAT = "sparsett-bench-train/1"
 
 
 @dataclass

@@ -99,7 +99,7 @@ def test_a_mismatched_checkpoint_lists_the_keys(official_checkpoint, tmp_path) -
     assert "unexpected (1): neck_head.head.extra" in message
     assert "neck_head.feat_adjuster_x.conv.bias: (3,) != (256,)" in message
     (tmp_path / "junk.pth").write_bytes(b"not a checkpoint")
-    with pytest.raises(InputFileError, match="not a readable PyTorch checkpoint"):
+    with pytest.raises(InputFileError, match=r"junk\.pth: not a PyTorch checkpoint"):
         SparseTT().load_official(tmp_path / "junk.pth")
 
 

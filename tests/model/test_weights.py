@@ -30,8 +30,19 @@ def test_anything_else_names_the_file(tmp_path) -> None:
     with pytest.raises(InputFileError, match=r"weights\.pth.*neither"):
         checkpoint_kind(weights)
     (tmp_path / "broken.pth").write_bytes(b"not a zip")
-    with pytest.raises(InputFileError, match=r"broken\.pth.*not a readable PyTorch checkpoint"):
+    with pytest.raises(InputFileError, match=r"broken\.pth: not a PyTorch checkpoint \(neither"):
         checkpoint_kind(tmp_path / "broken.pth")
+    (tmp_path / "empty.pth").write_bytes(b"")
+    with pytest.raises(InputFileError, match=r"empty\.pth: not a PyTorch checkpoint"):
+        checkpoint_kind(tmp_path / "empty.pth")
+    (tmp_path / "cut.pth").write_bytes(weights.read_bytes()[:200])  # an interrupted copy
+    with pytest.raises(InputFileError, match=r"cut\.pth: a damaged PyTorch checkpoint"):
+        checkpoint_kind(tmp_path / "cut.pth")
+    with pytest.raises(InputFileError, match=r"nowhere\.pth: cannot be read: No such file"):
+        checkpoint_kind(tmp_path / "nowhere.pth")
+    torch.save({"format": "sparsett-bench-train/1", "model": {}}, tmp_path / "checkpoint.pth")
+    with pytest.raises(InputFileError, match="a training checkpoint, for train --resume; give"):
+        checkpoint_kind(tmp_path / "checkpoint.pth")
 
 
 def test_downloaded_names_resolve_under_models_official(tmp_path, monkeypatch) -> None:

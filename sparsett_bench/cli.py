@@ -323,35 +323,61 @@ def datasets_command(
         _fail(exc)
 
 
+def _model_and_weights(model: str | None, checkpoint: str | None) -> tuple[str, Path | None]:
+    """The configuration and weights `run` and `export` use: the checkpoint's own model (or
+    ``--model``), else sparsett-tiny; the given checkpoint, else the model's shipped weights,
+    else none."""
+    from sparsett_bench.model.weights import (
+        DEFAULT_MODEL,
+        model_for_checkpoint,
+        resolve_checkpoint,
+        shipped_checkpoint,
+    )
+
+    weights = resolve_checkpoint(checkpoint) if checkpoint else None
+    if model is None:
+        model = model_for_checkpoint(weights) if weights else DEFAULT_MODEL
+    return model, weights or shipped_checkpoint(model)
+
+
 @app.command()
 def export(
     model: Annotated[
-        str, typer.Option(help="Model configuration (models/<name>.toml).")
-    ] = "sparsett-swin-t",
+        str | None,
+        typer.Option(
+            help="Model configuration (models/<name>.toml) \\[default: the checkpoint's own, else "
+            "sparsett-tiny with its shipped weights]."
+        ),
+    ] = None,
     checkpoint: Annotated[
         str | None,
         typer.Option(
             help="Weights: this project's checkpoint, an official SparseTT one, or a name "
-            "fetched by `download --model` \\[default: random weights (seed 0), for testing the "
-            "graph]."
+            "fetched by `download --model` \\[default: the model's shipped weights, else random "
+            "ones (seed 0), for testing the graph]."
         ),
     ] = None,
     out: Annotated[Path | None, typer.Option(help="ONNX file \\[default: <model>.onnx].")] = None,
 ) -> None:
-    """Export the per-frame search branch to ONNX and check it with onnxruntime."""
+    """Export the per-frame search branch to ONNX and check it with onnxruntime.
+
+    The model and weights are chosen as `run` chooses them."""
     import torch
 
     from sparsett_bench.model.config import build_model
     from sparsett_bench.model.export import check_onnx, export_search_branch
-    from sparsett_bench.model.weights import load_weights, resolve_checkpoint
+    from sparsett_bench.model.weights import load_weights
 
     try:
+        model, weights = _model_and_weights(model, checkpoint)
         # seeded: one unseeded draw of random weights in six failed the 1e-4 check here (by
         # 0.43: sparse attention's top-K makes some draws sensitive to rounding)
         torch.manual_seed(0)
         net = build_model(model)
-        if checkpoint is not None:
-            load_weights(net, resolve_checkpoint(checkpoint))
+        if weights is not None:
+            load_weights(net, weights)
+        else:
+            error_console.print(f"note: {model} has no shipped weights; exporting random ones")
         path = export_search_branch(net, out or Path(f"{model}.onnx"))
         difference = check_onnx(net, path)
         console.print(
@@ -750,12 +776,6 @@ def run(
     """
     from sparsett_bench.datasets.download import file_digest
     from sparsett_bench.datasets.registry import canonical_name
-    from sparsett_bench.model.weights import (
-        DEFAULT_MODEL,
-        model_for_checkpoint,
-        resolve_checkpoint,
-        shipped_checkpoint,
-    )
     from sparsett_bench.tracking.benchmark_run import run_benchmark
     from sparsett_bench.tracking.factory import (
         TrackerSpec,
@@ -775,10 +795,7 @@ def run(
             overrides = {
                 "test_lr": test_lr, "window_influence": window_influence, "penalty_k": penalty_k
             }  # fmt: skip
-            weights = resolve_checkpoint(checkpoint) if checkpoint else None
-            if model is None:
-                model = model_for_checkpoint(weights) if weights else DEFAULT_MODEL
-            weights = weights or shipped_checkpoint(model)
+            model, weights = _model_and_weights(model, checkpoint)
             spec = TrackerSpec(
                 name=tracker or model,
                 kind=model,

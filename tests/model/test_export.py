@@ -31,6 +31,21 @@ def test_export_command_on_the_tiny_model(tmp_path: Path) -> None:
     assert difference <= 1e-4
 
 
+def test_export_takes_its_model_and_weights_as_run_does(tmp_path: Path) -> None:
+    """No options: sparsett-tiny with its shipped weights; a checkpoint alone: its own model."""
+    from typer.testing import CliRunner
+
+    from sparsett_bench.cli import app
+    from sparsett_bench.model.weights import shipped_checkpoint
+
+    shipped = shipped_checkpoint("sparsett-tiny")
+    assert shipped is not None
+    for name, options in (("default", []), ("given", ["--checkpoint", str(shipped)])):
+        result = CliRunner().invoke(app, ["export", *options, "--out", str(tmp_path / name)])
+        assert result.exit_code == 0, result.output
+    assert (tmp_path / "default").read_bytes() == (tmp_path / "given").read_bytes()
+
+
 def test_export_leaves_the_model_in_eval_mode(tmp_path: Path) -> None:
     """The exporter restores its wrapper's mode after tracing: a model left in training mode
     would run dropout in every template computed after an export."""

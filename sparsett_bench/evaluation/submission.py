@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sparsett_bench.atomic import atomic_folder
+from sparsett_bench.atomic import atomic_folder, default_mode
 from sparsett_bench.box_files import format_rows
 from sparsett_bench.errors import SparsettError
 from sparsett_bench.evaluation.results_io import TIME_SUFFIX, TrackerResults
@@ -149,6 +149,7 @@ def _publish(files: dict[str, bytes], out_dir: Path, zip_path: Path | None) -> P
 def _zip(files: dict[str, bytes], zip_path: Path) -> None:
     zip_path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=zip_path.parent, prefix=f".{zip_path.name}.", suffix=".tmp")
+    os.fchmod(fd, default_mode())
     os.close(fd)
     try:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:

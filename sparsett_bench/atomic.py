@@ -8,6 +8,7 @@ The result has the mode a plain ``open`` or ``mkdir`` gives under the umask, not
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import tempfile
@@ -32,6 +33,8 @@ def default_mode(directory: bool = False) -> int:
 def write_bytes_atomic(path: str | Path, data: bytes, durable: bool = True) -> None:
     """``durable=False`` skips the fsync: for caches that verify what they read back."""
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "a folder, where a file is to be written", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

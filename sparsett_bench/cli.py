@@ -33,8 +33,16 @@ console = Console()
 error_console = Console(stderr=True)
 
 
-def _fail(exc: SparsettError) -> None:
-    error_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+def _fail(exc: SparsettError | OSError) -> None:
+    """Print ``exc`` as a one-line error and exit 2. An `OSError` (a folder given as a file, a
+    full disk, no permission) names the file it concerns: the target of a rename over it, else
+    the file it was raised for."""
+    if isinstance(exc, OSError):
+        where = exc.filename2 or exc.filename
+        message = f"{where}: {exc.strerror or exc}" if where else str(exc)
+    else:
+        message = str(exc)
+    error_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -197,7 +205,7 @@ def report(
                     error_console.print(f"  {regression.describe()}", highlight=False, markup=False)
                 raise typer.Exit(1)
             console.print(f"[green]no regression[/] against {escape(str(check))}")
-    except SparsettError as exc:
+    except (SparsettError, OSError) as exc:
         _fail(exc)
 
 
@@ -319,7 +327,7 @@ def datasets_command(
         console.print(table)
         for problem in problems:
             console.print(f"[yellow]{escape(problem)}[/]", highlight=False)
-    except SparsettError as exc:
+    except (SparsettError, OSError) as exc:
         _fail(exc)
 
 
@@ -385,7 +393,7 @@ def export(
         )
         if difference > 1e-4:
             raise SparsettError(f"{path}: onnxruntime differs from PyTorch by {difference:.2e}")
-    except SparsettError as exc:
+    except (SparsettError, OSError) as exc:
         _fail(exc)
 
 
@@ -446,7 +454,7 @@ def download(
             f"{plan.title}: {downloaded} files downloaded, {extracted} archives "
             f"extracted, everything verified"
         )
-    except SparsettError as exc:
+    except (SparsettError, OSError) as exc:
         _fail(exc)
 
 
@@ -621,7 +629,7 @@ def train(
         )
         if result.interrupted:
             raise typer.Exit(130)
-    except SparsettError as exc:
+    except (SparsettError, OSError) as exc:
         _fail(exc)
 
 
@@ -837,7 +845,7 @@ def run(
                 names=_csv(sequences),
             )  # fmt: skip
             _print_report(rep, attributes=False)
-    except SparsettError as exc:
+    except (SparsettError, OSError) as exc:
         _fail(exc)
 
 

@@ -173,6 +173,19 @@ def test_malformed_result_file_names_file_and_line(tmp_path: Path) -> None:
     assert "Couple.txt:7: not a number: 'oops'" in result.output
 
 
+def test_a_folder_given_for_a_file_is_an_error_naming_it(tmp_path: Path) -> None:
+    results = shared_path("raw_results", "otb100")
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    written = "a folder, where a file is to be written"
+    for option, reason in (("--check", "a folder, where a baseline file was expected"),
+                           ("--json", written), ("--save-baseline", written)):  # fmt: skip
+        result = runner.invoke(app, report_args(results, tmp_path / "out", option, str(folder)))
+        assert result.exit_code == 2, (option, result.output)
+        assert f"error: {folder}: {reason}" in " ".join(result.output.split())
+    assert not any(folder.iterdir())
+
+
 def test_explain_prints_the_rules_under_quiet_too(tmp_path: Path) -> None:
     results = shared_path("raw_results", "otb100")
     result = runner.invoke(app, report_args(results, tmp_path, "--explain", "--quiet"))

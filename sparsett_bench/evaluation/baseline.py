@@ -56,6 +56,8 @@ def load_baseline(path: Path) -> dict:
         document = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputFileError(path, "baseline file not found") from None
+    except IsADirectoryError:
+        raise InputFileError(path, "a folder, where a baseline file was expected") from None
     except json.JSONDecodeError as exc:
         raise InputFileError(path, f"invalid JSON: {exc.msg}", exc.lineno) from None
     if not isinstance(document, dict) or not isinstance(document.get("trackers"), dict):

@@ -141,8 +141,9 @@ def report(
     tolerance: Annotated[
         float | None,
         typer.Option(
+            min=0.0,
             help="Allowed drop in percentage points for --check / stored by --save-baseline "
-            "\\[default: the baseline's, else 0.5]."
+            "\\[default: the baseline's, else 0.5].",
         ),
     ] = None,
     explain: Annotated[bool, typer.Option(help="Print the protocol's rules.")] = False,
@@ -795,6 +796,19 @@ def run(
 
     try:
         key = canonical_name(dataset)
+        if tracker is not None and (is_opencv(tracker) or is_python(tracker)):
+            model_options = {
+                "--model": model is not None, "--checkpoint": checkpoint is not None,
+                "--precision": precision != "fp32", "--fold-bn": fold_bn,
+                "--fused-kernels": fused_kernels, "--cuda-graphs": cuda_graphs,
+                "--runtime": runtime != "torch", "--test-lr": test_lr is not None,
+                "--window-influence": window_influence is not None,
+                "--penalty-k": penalty_k is not None,
+            }  # fmt: skip
+            if given := [option for option, used in model_options.items() if used]:
+                raise SparsettError(
+                    f"{', '.join(given)}: SparseTT options, which --tracker {tracker} does not take"
+                )
         if tracker is not None and is_opencv(tracker):
             spec = TrackerSpec(name=tracker, kind=tracker)
         elif tracker is not None and is_python(tracker):

@@ -324,6 +324,17 @@ def test_options_that_cannot_run_are_refused_before_anything_is_written(
     assert not (tmp_path / "sparsett-tiny").exists()
 
 
+def test_sparsett_options_with_another_tracker_are_refused(tmp_path, otb_root) -> None:
+    refused = cli(
+        "run", "--dataset", "otb2015", "--root", str(otb_root), "--results", str(tmp_path),
+        "--sequences", "Couple", "--tracker", "opencv-kcf", "--fold-bn", "--test-lr", "0.5",
+        check=False,
+    )  # fmt: skip
+    assert refused.returncode == 2
+    assert "--fold-bn, --test-lr: SparseTT options, which --tracker opencv-kcf" in refused.stderr
+    assert not any(tmp_path.iterdir())
+
+
 def test_repeats_are_refused_for_the_trackingnet_server_before_tracking(tmp_path) -> None:
     from sparsett_bench.tracking.benchmark_run import run_benchmark
     from sparsett_bench.tracking.factory import TrackerSpec

@@ -217,9 +217,16 @@ def run_jobs(
 
 
 def check_configuration(tracker_dir: Path, spec: TrackerSpec, repeats: int = 1) -> None:
-    """Refuse to mix results of two configurations (or numbers of runs) under one name."""
+    """Refuse to mix results of two configurations (or numbers of runs) under one name, or
+    this run's with results of unknown origin."""
     record = tracker_dir / RUN_RECORD
     if not record.is_file():
+        if tracker_dir.is_dir() and any(tracker_dir.rglob("*.txt")):  # run writes it first
+            raise SparsettError(
+                f"{tracker_dir} holds results but no {RUN_RECORD}: they are not from a "
+                "`sparsett-bench run` of this configuration; choose another --tracker name or "
+                "move them"
+            )
         return
     try:
         stored = json.loads(record.read_text(encoding="utf-8"))

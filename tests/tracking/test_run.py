@@ -324,6 +324,18 @@ def test_options_that_cannot_run_are_refused_before_anything_is_written(
     assert not (tmp_path / "sparsett-tiny").exists()
 
 
+def test_results_of_unknown_origin_are_never_counted_as_done(tmp_path, otb_root) -> None:
+    foreign = tmp_path / "opencv-kcf" / "Couple.txt"
+    foreign.parent.mkdir()
+    foreign.write_text("1,2,3,4\n" * FRAMES["Couple"])  # another tool's, with no run.json
+    refused = cli(
+        "run", "--dataset", "otb2015", "--root", str(otb_root), "--results", str(tmp_path),
+        "--sequences", "Couple,Crossing", "--tracker", "opencv-kcf", check=False,
+    )  # fmt: skip
+    assert refused.returncode == 2 and "holds results but no run.json" in refused.stderr
+    assert [p.name for p in foreign.parent.iterdir()] == ["Couple.txt"]
+
+
 def test_sparsett_options_with_another_tracker_are_refused(tmp_path, otb_root) -> None:
     refused = cli(
         "run", "--dataset", "otb2015", "--root", str(otb_root), "--results", str(tmp_path),

@@ -82,7 +82,12 @@ def discover_trackers(results_dir: Path) -> list[str]:
         if entry.name.startswith(".") or entry.name == REPORT_FOLDER:
             continue
         if entry.is_dir() or entry.suffix.lower() == ".zip":
-            names.append(entry.stem if entry.is_file() else entry.name)
+            name = entry.stem if entry.is_file() else entry.name
+            if name in names:
+                raise InputFileError(
+                    results_dir, f"holds both {name}/ and {name}.zip: keep one of the two"
+                )
+            names.append(name)
     return names
 
 

@@ -25,11 +25,22 @@ def model_dirs() -> list[Path]:
     return [Path(c) for c in candidates if c and Path(c).is_dir()]
 
 
+RECIPE_PREFIX = "train-"  # models/train-*.toml are training recipes, not model configurations
+
+
 def available() -> list[str]:
-    return sorted({p.stem for d in model_dirs() for p in d.glob("*.toml")})
+    return sorted(
+        {p.stem for d in model_dirs() for p in d.glob("*.toml")}
+        - {p.stem for d in model_dirs() for p in d.glob(f"{RECIPE_PREFIX}*.toml")}
+    )
 
 
 def load_config(name: str) -> dict:
+    if name.startswith(RECIPE_PREFIX):
+        raise SparsettError(
+            f"{name!r} is a training recipe (train --recipe {name[len(RECIPE_PREFIX) :]}), not a "
+            f"model; models: {', '.join(available())}"
+        )
     for folder in model_dirs():
         path = folder / f"{name}.toml"
         if path.is_file():

@@ -22,14 +22,15 @@ EXTRA_ROOTS = {
 
 def load_recipe(name: str) -> dict:
     """The recipe ``name`` (``got10k`` or ``train-got10k``) or a TOML file path."""
-    from sparsett_bench.model.config import model_dirs
+    from sparsett_bench.model.config import RECIPE_PREFIX, model_dirs
 
     path = Path(name)
     if not path.is_file():
-        stem = name if name.startswith("train-") else f"train-{name}"
+        stem = name if name.startswith(RECIPE_PREFIX) else f"{RECIPE_PREFIX}{name}"
         found = [d / f"{stem}.toml" for d in model_dirs() if (d / f"{stem}.toml").is_file()]
         if not found:
-            known = sorted({p.stem[6:] for d in model_dirs() for p in d.glob("train-*.toml")})
+            recipes = {p.stem for d in model_dirs() for p in d.glob(f"{RECIPE_PREFIX}*.toml")}
+            known = sorted(stem[len(RECIPE_PREFIX) :] for stem in recipes)
             raise SparsettError(f"unknown recipe {name!r}; known: {', '.join(known)}")
         path = found[0]
     try:

@@ -65,6 +65,10 @@ def test_unknown_model_is_a_clear_error() -> None:
 
     with pytest.raises(SparsettError, match=r"unknown model 'nope'; available: .*sparsett-tiny"):
         load_config("nope")
+    with pytest.raises(SparsettError, match=r"available: sparsett-swin-t, sparsett-tiny$"):
+        load_config("nope")  # the training recipes beside the models are not listed
+    with pytest.raises(SparsettError, match=r"is a training recipe \(train --recipe got10k\)"):
+        load_config("train-got10k")
 
 
 @pytest.mark.parametrize("layout", ["timm", "microsoft"])

@@ -358,6 +358,20 @@ def _restore(
     return step
 
 
+def _differing_keys(old: dict, new: dict) -> list[str]:
+    """``section.key`` of every top-level or second-level value that differs (``sources`` as a
+    whole)."""
+    keys = []
+    for section in sorted(set(old) | set(new)):
+        before, after = old.get(section), new.get(section)
+        if isinstance(before, dict) and isinstance(after, dict):
+            keys += [f"{section}.{key}" for key in sorted(set(before) | set(after))
+                     if before.get(key) != after.get(key)]  # fmt: skip
+        elif before != after:
+            keys.append(section)
+    return keys
+
+
 def schedule_extension_error(saved: dict, recipe: dict, epochs_run: int) -> str | None:
     """Why ``recipe`` cannot continue a run saved with ``saved`` after ``epochs_run`` (partly)
     trained epochs, or None when it can: it may only change ``schedule.epochs`` and
@@ -370,10 +384,13 @@ def schedule_extension_error(saved: dict, recipe: dict, epochs_run: int) -> str 
         values.get("optimizer", {}).pop("lr_stages", None)
         return values
 
-    if fixed_part(saved) != fixed_part(recipe):
+    old_fixed, new_fixed = fixed_part(saved), fixed_part(recipe)
+    if old_fixed != new_fixed:
+        differing = ", ".join(_differing_keys(old_fixed, new_fixed))
         return (
-            "saved with another recipe; resume with the same --recipe and --set options "
-            "(only schedule.epochs and optimizer.lr_stages may change, to extend the run)"
+            f"saved with another recipe (differs in: {differing}); "
+            "resume with the same --recipe and --set options (only schedule.epochs and "
+            "optimizer.lr_stages may change, to extend the run)"
         )
     old, new = saved["optimizer"]["lr_stages"], recipe["optimizer"]["lr_stages"]
     for epoch in range(epochs_run):

@@ -119,7 +119,8 @@ def test_an_extension_must_keep_the_epochs_already_run(recipe) -> None:
     assert schedule_extension_error(recipe, changes_epoch_1, epochs_run=1) is None
     other_batch = copy.deepcopy(recipe)
     other_batch["schedule"]["batch_size"] = 8
-    assert "another recipe" in schedule_extension_error(recipe, other_batch, epochs_run=1)
+    error = schedule_extension_error(recipe, other_batch, epochs_run=1)
+    assert error is not None and "another recipe (differs in: schedule.batch_size)" in error
 
 
 def test_resuming_past_the_end_of_a_shorter_schedule_is_refused(recipe, uninterrupted, tmp_path):

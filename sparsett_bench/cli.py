@@ -73,7 +73,10 @@ def main(
 @app.command()
 def report(
     dataset: Annotated[
-        str, typer.Option("--dataset", "-d", help="otb2015, uav123, lasot, got10k or trackingnet.")
+        str,
+        typer.Option(
+            "--dataset", "-d", help="otb2015, uav123, lasot, got10k, trackingnet or synthetic."
+        ),
     ],
     root: Annotated[
         Path | None,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -440,6 +441,10 @@ def download(
     from sparsett_bench.datasets.registry import dataset_info
 
     try:
+        if sum(map(bool, (dataset, results, model))) > 1:
+            raise SparsettError(
+                "name one thing to fetch: a dataset, --results NAME or --model NAME"
+            )
         if results:
             plan = sources.single_file_plan("results", results, Path("results") / "published")
         elif model:
@@ -626,11 +631,13 @@ def train(
         with _training_progress(quiet) as on_step:
             result = run_training(options, on_step)
         state = "interrupted" if result.interrupted else "done"
-        console.print(
-            f"{state} at step {result.step}/{result.total_steps}; checkpoint {result.checkpoint}",
-            highlight=False,
-            markup=False,
-        )
+        if int(os.environ.get("RANK", 0)) == 0:  # under torchrun, rank 0 speaks for the run
+            console.print(
+                f"{state} at step {result.step}/{result.total_steps}; "
+                f"checkpoint {result.checkpoint}",
+                highlight=False,
+                markup=False,
+            )
         if result.interrupted:
             raise typer.Exit(130)
     except (SparsettError, OSError) as exc:
@@ -640,8 +647,6 @@ def train(
 @contextlib.contextmanager
 def _training_progress(quiet: bool):
     """A rich progress bar fed by the trainer's per-step records (rank 0 only)."""
-    import os
-
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,

@@ -186,6 +186,13 @@ def test_a_folder_given_for_a_file_is_an_error_naming_it(tmp_path: Path) -> None
     assert not any(folder.iterdir())
 
 
+def test_download_takes_one_thing_and_says_synthetic_needs_none() -> None:
+    both = runner.invoke(app, ["download", "lasot", "--model", "sparsett-got10k", "--dry-run"])
+    assert both.exit_code == 2 and "name one thing to fetch" in both.output
+    synthetic = runner.invoke(app, ["download", "synthetic", "--dry-run"])
+    assert synthetic.exit_code == 2 and "nothing to download" in synthetic.output
+
+
 def test_explain_prints_the_rules_under_quiet_too(tmp_path: Path) -> None:
     results = shared_path("raw_results", "otb100")
     result = runner.invoke(app, report_args(results, tmp_path, "--explain", "--quiet"))

@@ -70,6 +70,11 @@ def dataset_plan(
 ) -> Plan:
     """The plan to bring ``dataset``'s ``split`` into ``root``."""
     name = canonical_name(dataset)
+    if name == "synthetic":
+        raise SparsettError(
+            "synthetic is rendered on this machine on first use (run --dataset synthetic): "
+            "nothing to download"
+        )
     table = registry_table(name, "download")
     kind = table.get("kind")
     plan = Plan(f"{name} {split}", note=table.get("note"))

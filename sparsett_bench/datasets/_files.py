@@ -33,6 +33,19 @@ def files_by_sequence(folder: Path, names: list[str], suffix: str = ".txt") -> d
     return {seq: found[name] for seq, name in NameMatcher(names).assign(found).items()}
 
 
+def attribute_files(folder: Path, names: list[str]) -> dict[str, Path]:
+    """`files_by_sequence` for an ``att/`` folder, which must cover every sequence when it is
+    there: one missing file would drop its sequence from every attribute's table unnoticed."""
+    found = files_by_sequence(folder, names)
+    missing = [name for name in names if name not in found]
+    if found and missing:
+        raise InputFileError(
+            folder, f"no attribute file for {len(missing)} of {len(names)} sequences (first: "
+            f"{', '.join(missing[:5])})"
+        )  # fmt: skip
+    return found
+
+
 def read_flags(path: Path) -> np.ndarray:
     """0/1 (or small integer) flags in any layout -- one per line, or one comma-separated line
     -- as a flat float vector. Single-digit files, the common case, skip the number parser."""

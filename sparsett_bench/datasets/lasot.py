@@ -15,6 +15,7 @@ import numpy as np
 
 from sparsett_bench.box_files import read_box_file
 from sparsett_bench.datasets._files import (
+    attribute_files,
     files_by_sequence,
     read_attribute_flags,
     read_flags,
@@ -43,7 +44,7 @@ def load(root: str | Path, split: str = "test") -> list[Sequence]:
     else:
         names = TEST_NAMES
     short = [a.short for a in dataset_info("lasot").attributes]
-    attribute_files = files_by_sequence(root / "att", names)
+    att_files = attribute_files(root / "att", names)
     if full:
         missing = [n for n in names if n not in full]
         if missing:
@@ -51,7 +52,7 @@ def load(root: str | Path, split: str = "test") -> list[Sequence]:
                 root,
                 f"{len(missing)} LaSOT {split} sequences missing (first: {', '.join(missing[:5])})",
             )
-        return [_full_sequence(full[n], short, attribute_files.get(n)) for n in names]
+        return [_full_sequence(full[n], short, att_files.get(n)) for n in names]
     files = files_by_sequence(root, names)
     absent_files = files_by_sequence(root / "absent", names)
     missing = [n for n in names if n not in files or n not in absent_files]
@@ -70,7 +71,7 @@ def load(root: str | Path, split: str = "test") -> list[Sequence]:
                 name=name,
                 boxes=gt,
                 absent=absent,
-                attributes=_attributes(attribute_files.get(name), short),
+                attributes=_attributes(att_files.get(name), short),
                 description=_read_text(root / "nlp" / f"{name}.txt"),
             )
         )

@@ -16,6 +16,7 @@ import numpy as np
 
 from sparsett_bench.box_files import read_box_file
 from sparsett_bench.datasets._files import (
+    attribute_files,
     files_by_sequence,
     read_attribute_flags,
     select,
@@ -44,7 +45,7 @@ def load(root: str | Path, split: str = "test", names: list[str] | None = None) 
         raise InputFileError(root, "OTB2015 root not found")
     wanted = select(NAMES, names)
     short = [a.short for a in dataset_info("otb2015").attributes]
-    attribute_files = files_by_sequence(root / "att", wanted)
+    att_files = attribute_files(root / "att", wanted)
     if is_full_layout(root):
         missing = [
             n for n in wanted if not (root / SPECS[n]["folder"] / SPECS[n]["gt_file"]).is_file()
@@ -70,8 +71,8 @@ def load(root: str | Path, split: str = "test", names: list[str] | None = None) 
     sequences = []
     for name in wanted:
         attributes: tuple[str, ...] = ()
-        if name in attribute_files:
-            flags = read_attribute_flags(attribute_files[name], len(short))
+        if name in att_files:
+            flags = read_attribute_flags(att_files[name], len(short))
             attributes = tuple(s for s, f in zip(short, flags, strict=True) if f)
         elif (root / SPECS[name]["folder"] / "attrs.txt").is_file():
             attributes = _attrs_txt(root / SPECS[name]["folder"] / "attrs.txt", short)

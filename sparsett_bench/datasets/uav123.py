@@ -13,7 +13,12 @@ from pathlib import Path
 import numpy as np
 
 from sparsett_bench.box_files import read_box_file
-from sparsett_bench.datasets._files import files_by_sequence, read_attribute_flags, spec_rows
+from sparsett_bench.datasets._files import (
+    attribute_files,
+    files_by_sequence,
+    read_attribute_flags,
+    spec_rows,
+)
 from sparsett_bench.datasets.registry import dataset_info
 from sparsett_bench.datasets.sequence import Sequence
 from sparsett_bench.errors import InputFileError, SparsettError
@@ -40,7 +45,7 @@ def load(root: str | Path, split: str = "test") -> list[Sequence]:
             f"no ground truth for {len(missing)} of 123 UAV123 tracks "
             f"(first: {', '.join(missing[:5])})",
         )
-    attribute_files = files_by_sequence(anno / "att", NAMES)
+    att_files = attribute_files(anno / "att", NAMES)
     short = [a.short for a in dataset_info("uav123").attributes]
     sequences = []
     for name in NAMES:
@@ -54,8 +59,8 @@ def load(root: str | Path, split: str = "test") -> list[Sequence]:
                 f"{spec['start']}-{spec['end']}), found {len(gt)}",
             )
         attributes: tuple[str, ...] = ()
-        if name in attribute_files:
-            flags = read_attribute_flags(attribute_files[name], len(short))
+        if name in att_files:
+            flags = read_attribute_flags(att_files[name], len(short))
             attributes = tuple(s for s, f in zip(short, flags, strict=True) if f)
         sequences.append(
             Sequence(

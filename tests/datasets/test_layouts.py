@@ -74,12 +74,19 @@ def test_uav123_dataset_layout_with_nan_rows_and_attributes(tmp_path: Path) -> N
             rows[3] = np.nan
         write_rows(anno / f"{name}.txt", rows)
     (anno / "att").mkdir()
+    for name in uav123.SPECS:
+        (anno / "att" / f"{name}.txt").write_text("0,0,0,0,0,0,0,0,0,0,0,0\n")
     (anno / "att" / "bird1_2.txt").write_text("1,0,0,1,1,0,0,0,0,0,1,0\n")
     sequences = {s.name: s for s in load_sequences("uav123", tmp_path)}
     bird = sequences["bird1_2"]
     assert bird.absent.tolist()[:5] == [False, False, False, True, False]
     assert bird.attributes == ("SV", "FM", "FOC", "CM")
     assert bird.frame_paths[0] == tmp_path / "data_seq" / "UAV123" / "bird1" / "000775.jpg"
+    (anno / "att" / "car1_2.txt").unlink()  # would drop car1_2 from every attribute's table
+    with pytest.raises(
+        InputFileError, match=r"att: no attribute file for 1 of 123 sequences \(first: car1_2\)"
+    ):
+        load_sequences("uav123", tmp_path)
 
 
 def test_uav123_wrong_length_names_file_and_range(tmp_path: Path) -> None:

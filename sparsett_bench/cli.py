@@ -310,6 +310,8 @@ def datasets_command(
     from sparsett_bench.datasets.status import dataset_status
 
     try:
+        if root is not None and dataset is None:
+            raise SparsettError("--root is one dataset's root: give --dataset too")
         names = [dataset] if dataset else sorted(set(ALIASES.values()))
         table = Table(title="Datasets")
         for column in ("dataset", "root", "present", "complete", "splits", "access"):

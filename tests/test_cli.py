@@ -193,6 +193,14 @@ def test_download_takes_one_thing_and_says_synthetic_needs_none() -> None:
     assert synthetic.exit_code == 2 and "nothing to download" in synthetic.output
 
 
+def test_options_that_would_be_ignored_are_errors_with_a_hint(tmp_path: Path) -> None:
+    siamban = shared_path("raw_results", "otb100") / "SiamBAN"
+    result = runner.invoke(app, report_args(siamban, tmp_path / "out"))
+    assert result.exit_code == 2 and "give the folder above it" in result.output
+    result = runner.invoke(app, ["datasets", "--root", str(tmp_path)])
+    assert result.exit_code == 2 and "give --dataset too" in result.output
+
+
 def test_explain_prints_the_rules_under_quiet_too(tmp_path: Path) -> None:
     results = shared_path("raw_results", "otb100")
     result = runner.invoke(app, report_args(results, tmp_path, "--explain", "--quiet"))

@@ -126,7 +126,13 @@ def build_report(
         )
     names = trackers or discover_trackers(results_dir)
     if not names:
-        raise InputFileError(results_dir, "no tracker results found")
+        holds_results = results_dir.is_dir() and any(results_dir.glob("*.txt"))
+        raise InputFileError(
+            results_dir, "no tracker results found" + (
+                " (it holds result files itself: give the folder above it, which holds one "
+                "folder per tracker)" if holds_results else ""
+            ),
+        )  # fmt: skip
     report = Report(key, split, protocol, sequences, dataset_info(key).attributes)
     expected = [s.name for s in sequences]
     for name in names:

@@ -109,6 +109,12 @@ def load_sources(recipe: dict, roots: dict[str, Path] | None = None) -> list[Sou
     from sparsett_bench.datasets import training_sources
     from sparsett_bench.datasets.loaders import load_sequences
 
+    unused = set(roots or {}) - {entry["dataset"] for entry in recipe.get("sources", [])}
+    if unused:
+        raise SparsettError(
+            f"--root {', '.join(sorted(unused))}: not a source of this recipe (its sources: "
+            f"{', '.join(entry['dataset'] for entry in recipe.get('sources', []))})"
+        )
     sources = []
     for entry in recipe.get("sources", []):
         dataset = entry["dataset"]

@@ -167,6 +167,15 @@ def test_recipe_values_the_trainer_cannot_run_with_are_refused_by_name(
     assert not (tmp_path / "run").exists()
 
 
+def test_a_root_for_a_dataset_the_recipe_does_not_use_is_refused(recipe, tmp_path) -> None:
+    from sparsett_bench.training.recipe import load_sources
+
+    with pytest.raises(
+        SparsettError, match=r"--root lasot: not a source of this recipe \(its sources: otb2015\)"
+    ):
+        load_sources(recipe, {"lasot": tmp_path})
+
+
 def test_two_gloo_processes_match_one_process(recipe, tmp_path) -> None:
     recipe_file = tmp_path / "recipe.toml"
     recipe_file.write_text(_toml(recipe))

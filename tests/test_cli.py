@@ -191,6 +191,9 @@ def test_download_takes_one_thing_and_says_synthetic_needs_none() -> None:
     assert both.exit_code == 2 and "name one thing to fetch" in both.output
     synthetic = runner.invoke(app, ["download", "synthetic", "--dry-run"])
     assert synthetic.exit_code == 2 and "nothing to download" in synthetic.output
+    split = runner.invoke(app, ["download", "otb2015", "--split", "train", "--dry-run"])
+    assert split.exit_code == 2
+    assert "otb2015 has no split 'train' (its splits: test)" in split.output
 
 
 def test_options_that_would_be_ignored_are_errors_with_a_hint(tmp_path: Path) -> None:

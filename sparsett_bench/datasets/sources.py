@@ -21,7 +21,7 @@ from pathlib import Path
 
 from sparsett_bench.datasets.archives import extract, is_extracted
 from sparsett_bench.datasets.download import RemoteFile, check_free_space, fetch, is_verified
-from sparsett_bench.datasets.registry import canonical_name, registry_table
+from sparsett_bench.datasets.registry import canonical_name, dataset_info, registry_table
 from sparsett_bench.errors import InputFileError, SparsettError
 
 DOWNLOADS = "downloads"
@@ -75,6 +75,9 @@ def dataset_plan(
             "synthetic is rendered on this machine on first use (run --dataset synthetic): "
             "nothing to download"
         )
+    splits = dataset_info(name).splits
+    if name != "trackingnet" and split not in splits:  # TrackingNet's chunks are checked below
+        raise SparsettError(f"{name} has no split {split!r} (its splits: {', '.join(splits)})")
     table = registry_table(name, "download")
     kind = table.get("kind")
     plan = Plan(f"{name} {split}", note=table.get("note"))

@@ -9,11 +9,15 @@ checksum when they are published. `fetch` then:
   exists (a server that answers 200 instead of 206 restarts the part cleanly);
 * passes Google Drive's "can't scan this file for viruses" page by submitting its
   confirmation form (or its ``download_warning`` cookie); any other HTML page where a file
-  was expected (quota, login) is a failure of that mirror;
+  was expected (quota, login), before or after that form, is a failure of that mirror;
+* sends an ``Authorization`` header (the Hub's token) to the mirror's host only, never to the
+  host a redirect leads to;
 * checks the size and checksum before renaming the part into place; a mismatch is
   reported with expected and actual values, the bytes are moved aside to ``<file>.corrupt``
-  and never used;
-* on any failure tries the next mirror, and reports every mirror's reason if all fail.
+  and never used; when the part had been resumed from an earlier run, the file is fetched
+  once more from its first byte;
+* retries a dropped connection (resuming), then tries the next mirror, and reports every
+  mirror's reason if all fail.
 
 `check_free_space` refuses to start when the destination's file system lacks the space.
 Only the standard library is used (``urllib``), so downloads need nothing extra installed.
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import html.parser
+import http.client
 import http.cookiejar
 import json
 import os
@@ -135,6 +140,7 @@ def fetch(
     reasons = []
     for url in remote.urls:
         for attempt in range(retries + 1):
+            resumed = _part(path).exists()
             try:
                 _transfer(url, remote, progress, timeout)
                 part = _part(path)
@@ -146,9 +152,16 @@ def fetch(
                 part = _part(path)
                 if part.exists():
                     os.replace(part, path.with_name(path.name + ".corrupt"))
+                if resumed and attempt < retries:
+                    continue  # the stale part may hold other bytes: once more from byte 0
                 reasons.append(f"{url}: {exc}")
                 break  # the same mirror would serve the same bytes
-            except (OSError, urllib.error.URLError, _TransferError) as exc:
+            except (
+                OSError,
+                urllib.error.URLError,
+                http.client.HTTPException,
+                _TransferError,
+            ) as exc:
                 if isinstance(exc, urllib.error.HTTPError):
                     reason = f"HTTP {exc.code} {exc.reason}"
                 else:
@@ -188,7 +201,7 @@ def _transfer(url: str, remote: RemoteFile, progress: Progress | None, timeout: 
     if remote.size is not None and done == remote.size:
         return
     opener = urllib.request.build_opener(
-        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _SameHostAuthorization
     )
     response = _open(opener, url, remote.headers, done, timeout)
     with response:
@@ -217,19 +230,42 @@ def _open(opener, url: str, headers, done: int, timeout: float):
     if done:
         request.add_header("Range", f"bytes={done}-")
     response = opener.open(request, timeout=timeout)
-    if "text/html" in response.headers.get("Content-Type", ""):  # no archive is served as HTML
+    if _is_html(response):  # no archive is served as HTML
         page = response.read(1 << 20).decode("utf-8", errors="replace")
         response.close()
         confirmed = _google_drive_confirmation(url, page, opener)
         if confirmed is None:
-            raise _TransferError(
-                "the server sent an HTML page instead of the file (a quota, login or error page)"
-            )
+            raise _TransferError(NOT_THE_FILE)
         request = urllib.request.Request(confirmed, headers=dict(headers))
         if done:
             request.add_header("Range", f"bytes={done}-")
         response = opener.open(request, timeout=timeout)
+        if _is_html(response):  # past the confirmation, Drive's quota page
+            response.close()
+            raise _TransferError(NOT_THE_FILE)
     return response
+
+
+NOT_THE_FILE = "the server sent an HTML page instead of the file (a quota, login or error page)"
+
+
+def _is_html(response) -> bool:
+    return "text/html" in response.headers.get("Content-Type", "")
+
+
+class _SameHostAuthorization(urllib.request.HTTPRedirectHandler):
+    """Follows redirects, dropping ``Authorization`` when one leads to another host: the Hub
+    redirects to storage hosts that must not receive the user's token."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if (
+            new is not None
+            and urllib.parse.urlsplit(newurl).netloc != urllib.parse.urlsplit(req.full_url).netloc
+        ):
+            for name in [k for k in new.headers if k.lower() == "authorization"]:
+                del new.headers[name]
+        return new
 
 
 class _FormParser(html.parser.HTMLParser):

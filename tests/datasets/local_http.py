@@ -8,8 +8,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 class Server:
     """Routes: path -> bytes. Behaviour per path: "cut" closes the first response half-way,
-    "error" answers 500, "norange" ignores Range, "html" answers with an HTML page, "gdrive"
-    serves a Drive-style confirmation form first. Every request is logged."""
+    "chunked-cut" sends it chunked and drops it half-way, "error" answers 500, "norange"
+    ignores Range, "html" answers with an HTML page, "gdrive" serves a Drive-style
+    confirmation form first, "gdrive-quota" that form then a quota page, "elsewhere"
+    redirects to the same path under /moved on another host name (localhost). Every request
+    is logged, with its Authorization header."""
 
     def __init__(self) -> None:
         self.routes: dict[str, bytes] = {}
@@ -30,7 +33,14 @@ class Server:
                 if mode == "error":
                     self.send_error(500)
                     return
-                if mode == "html":
+                if mode == "elsewhere":
+                    self.send_response(302)
+                    port = server.httpd.server_address[1]
+                    self.send_header("Location", f"http://localhost:{port}/moved{path}")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                if mode == "html" or (mode == "gdrive-quota" and "confirm=t" in query):
                     page = b"<html><body>Quota exceeded</body></html>"
                     self.send_response(200)
                     self.send_header("Content-Type", "text/html")
@@ -38,7 +48,7 @@ class Server:
                     self.end_headers()
                     self.wfile.write(page)
                     return
-                if mode == "gdrive" and "confirm=t" not in query:
+                if mode in ("gdrive", "gdrive-quota") and "confirm=t" not in query:
                     page = (
                         b'<html><form id="download-form" action="/gdrive" method="get">'
                         b'<input type="hidden" name="id" value="abc">'
@@ -64,9 +74,17 @@ class Server:
                 else:
                     self.send_response(200)
                 self.send_header("Content-Type", "application/octet-stream")
+                body = data[start:]
+                if mode == "chunked-cut":  # one chunk, announced whole, half of it sent
+                    server.behaviour[path] = "served"
+                    self.send_header("Transfer-Encoding", "chunked")
+                    self.end_headers()
+                    self.wfile.write(f"{len(body):x}\r\n".encode() + body[: len(body) // 2])
+                    self.wfile.flush()
+                    self.connection.close()
+                    return
                 self.send_header("Content-Length", str(len(data) - start))
                 self.end_headers()
-                body = data[start:]
                 if mode == "cut":
                     server.behaviour[path] = "served"  # only the first response is cut
                     self.wfile.write(body[: len(body) // 2])

@@ -83,6 +83,48 @@ def test_html_instead_of_a_file_is_a_failure(server: Server, tmp_path: Path) -> 
     assert not (tmp_path / "data" / "x.zip").exists()
 
 
+def test_a_quota_page_after_the_drive_confirmation_is_a_failure(
+    server: Server, tmp_path: Path
+) -> None:
+    server.routes["/gdrive"] = DATA
+    server.behaviour["/gdrive"] = "gdrive-quota"
+    unpublished = remote(tmp_path, f"{server.url}/gdrive?id=abc", sha256=None, size=None)
+    with pytest.raises(download.DownloadError, match="an HTML page instead of the file"):
+        download.fetch(unpublished, retries=0)
+    assert not (tmp_path / "data" / "x.zip").exists()
+    assert not download.is_verified(unpublished)
+
+
+def test_a_chunked_transfer_cut_short_is_retried(server: Server, tmp_path: Path) -> None:
+    server.routes["/x.zip"] = DATA
+    server.behaviour["/x.zip"] = "chunked-cut"
+    assert download.fetch(remote(tmp_path, f"{server.url}/x.zip"), retries=1)
+    assert (tmp_path / "data" / "x.zip").read_bytes() == DATA
+    assert len(server.log) == 2
+
+
+def test_the_token_is_not_sent_to_another_host_on_a_redirect(server: Server, tmp_path: Path):
+    server.routes["/moved/x.zip"] = DATA
+    server.behaviour["/x.zip"] = "elsewhere"  # 302 to localhost, another host name
+    target = RemoteFile(tmp_path / "x.zip", (f"{server.url}/x.zip",), size=len(DATA),
+                        sha256=SHA, headers=(("Authorization", "Bearer SECRET"),))  # fmt: skip
+    assert download.fetch(target, retries=0)
+    assert [p for p, _ in server.log] == ["/x.zip", "/moved/x.zip"]
+    assert server.authorization == ["Bearer SECRET", None]
+
+
+def test_a_stale_part_that_fails_the_checksum_is_fetched_again_whole(
+    server: Server, tmp_path: Path
+) -> None:
+    server.routes["/x.zip"] = DATA
+    part = tmp_path / "data" / "x.zip.part"
+    part.parent.mkdir(parents=True)
+    part.write_bytes(b"bytes of an older release")  # resumed from, they spoil the checksum
+    assert download.fetch(remote(tmp_path, f"{server.url}/x.zip"), retries=1)
+    assert (tmp_path / "data" / "x.zip").read_bytes() == DATA
+    assert [r for _, r in server.log] == ["bytes=25-", None]
+
+
 def test_full_disk_is_refused_before_starting(tmp_path: Path, monkeypatch) -> None:
     usage = shutil.disk_usage(tmp_path)._replace(free=10**6)
     monkeypatch.setattr(shutil, "disk_usage", lambda path: usage)

@@ -139,14 +139,17 @@ def _huggingface_files(table: dict, split: str, root: Path, list_repo) -> list[P
             url = (
                 f"{hf_endpoint()}/datasets/{table['repo']}/resolve/main/{urllib.parse.quote(path)}"
             )
+            target = _extract_target(table, path, root)
             remote = RemoteFile(
-                root / DOWNLOADS / path,
+                # an archive waits in downloads/ for extraction; any other file (TrackingNet's
+                # <chunk>/anno/*.txt) goes where the dataset's layout has it
+                root / DOWNLOADS / path if target is not None else root / path,
                 (url,),
                 size=entry.get("size"),
                 sha256=lfs.get("oid"),
                 headers=tuple(headers.items()),
             )
-            files.append(PlannedFile(remote, _extract_target(table, path, root)))
+            files.append(PlannedFile(remote, target))
     return files
 
 

@@ -92,13 +92,17 @@ def test_trackingnet_is_gated_and_unpacks_sequences_into_frames(
         },
     )
     sources.run_plan(sources.dataset_plan("trackingnet", "test", tmp_path))
-    assert (tmp_path / "downloads" / "TEST" / "anno" / "abc_0.txt").read_bytes() == b"1,2,3,4\n"
+    assert (tmp_path / "TEST" / "anno" / "abc_0.txt").read_bytes() == b"1,2,3,4\n"
     assert sorted(
         p.name
         for p in (tmp_path / "TEST" / "frames" / "abc_0").iterdir()
         if not p.name.startswith(".")
     ) == ["0.jpg", "1.jpg"]
     assert set(server.authorization) == {"Bearer secret"}
+    from sparsett_bench.datasets.loaders import load_sequences
+
+    (abc,) = load_sequences("trackingnet", tmp_path, "test")  # the layout the loader reads
+    assert abc.name == "abc_0" and len(abc.frame_paths) == 2
 
 
 def test_got10k_verifies_and_extracts_what_the_user_placed(tmp_path: Path) -> None:

@@ -25,6 +25,10 @@ class UnsafeArchiveError(SparsettError):
     """An archive member would be written outside the target folder."""
 
 
+class CorruptArchiveError(SparsettError):
+    """The file is not an archive, or a damaged one, or one in an unsupported format."""
+
+
 def _stamp(archive: Path, target: Path) -> Path:
     return target / f".{archive.name}.extracted"
 
@@ -74,6 +78,22 @@ def _members_tar(archive: Path, handle: tarfile.TarFile) -> None:
             raise UnsafeArchiveError(f"{archive}: member {member.name!r} is a device or fifo")
 
 
+def _unpack(archive: Path, staging: Path) -> None:
+    if zipfile.is_zipfile(archive):
+        with zipfile.ZipFile(archive) as handle:
+            _members_zip(archive, handle)
+            handle.extractall(staging)
+    elif tarfile.is_tarfile(archive):
+        with tarfile.open(archive) as handle:
+            _members_tar(archive, handle)
+            try:
+                handle.extractall(staging, filter="tar")
+            except tarfile.FilterError as exc:  # e.g. a chain of links leading outside
+                raise UnsafeArchiveError(f"{archive}: {exc}") from None
+    else:
+        raise CorruptArchiveError(f"{archive}: not a zip or tar archive")
+
+
 def extract(archive: Path, target: Path) -> bool:
     """Extract ``archive`` into ``target`` safely; returns False when already done."""
     archive, target = Path(archive), Path(target)
@@ -82,16 +102,11 @@ def extract(archive: Path, target: Path) -> bool:
     target.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=target, prefix=f".{archive.name}."))
     try:
-        if zipfile.is_zipfile(archive):
-            with zipfile.ZipFile(archive) as handle:
-                _members_zip(archive, handle)
-                handle.extractall(staging)
-        elif tarfile.is_tarfile(archive):
-            with tarfile.open(archive) as handle:
-                _members_tar(archive, handle)
-                handle.extractall(staging, filter="tar")
-        else:
-            raise SparsettError(f"{archive}: not a zip or tar archive")
+        try:
+            _unpack(archive, staging)
+        except (zipfile.BadZipFile, tarfile.TarError, EOFError, NotImplementedError) as exc:
+            # a damaged download (bad CRC, cut short) or an unsupported compression method
+            raise CorruptArchiveError(f"{archive}: cannot be extracted ({exc})") from None
         for entry in staging.iterdir():
             destination = target / entry.name
             if destination.is_dir() and entry.is_dir():

@@ -102,6 +102,16 @@ def is_verified(remote: RemoteFile) -> bool:
     }
 
 
+def set_aside(remote: RemoteFile) -> Path:
+    """Move a verified file that proved unusable (an archive that does not extract: its size
+    and digest were not published, so a cut transfer passed) to ``<file>.corrupt`` and forget
+    its verification, so that the next `fetch` downloads it anew; returns where it went."""
+    corrupt = remote.path.with_name(remote.path.name + ".corrupt")
+    os.replace(remote.path, corrupt)
+    _stamp_path(remote.path).unlink(missing_ok=True)
+    return corrupt
+
+
 def verify(path: Path, remote: RemoteFile) -> None:
     """Raise `ChecksumError` unless ``path`` has the published size and digest."""
     size = path.stat().st_size

@@ -19,8 +19,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sparsett_bench.datasets.archives import extract, is_extracted
-from sparsett_bench.datasets.download import RemoteFile, check_free_space, fetch, is_verified
+from sparsett_bench.datasets.archives import CorruptArchiveError, extract, is_extracted
+from sparsett_bench.datasets.download import (
+    RemoteFile,
+    check_free_space,
+    fetch,
+    is_verified,
+    set_aside,
+)
 from sparsett_bench.datasets.registry import canonical_name, dataset_info, registry_table
 from sparsett_bench.errors import InputFileError, SparsettError
 
@@ -223,5 +229,13 @@ def run_plan(plan: Plan, progress=None) -> tuple[int, int]:
         if planned.extract_to is not None and not is_extracted(
             planned.remote.path, planned.extract_to
         ):
-            extracted += extract(planned.remote.path, planned.extract_to)
+            try:
+                extracted += extract(planned.remote.path, planned.extract_to)
+            except CorruptArchiveError as exc:
+                if not planned.remote.urls:  # the user's own copy: theirs to replace
+                    raise SparsettError(f"{exc}; replace the file") from None
+                corrupt = set_aside(planned.remote)
+                raise SparsettError(
+                    f"{exc}; moved to {corrupt.name}, run download again to fetch it anew"
+                ) from None
     return downloaded, extracted

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import random
 import stat
 import tarfile
 import zipfile
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from sparsett_bench.datasets import archives
-from sparsett_bench.datasets.archives import UnsafeArchiveError, extract
+from sparsett_bench.datasets.archives import CorruptArchiveError, UnsafeArchiveError, extract
 
 
 def make_zip(path: Path, members: dict[str, bytes], links: dict[str, str] | None = None) -> Path:
@@ -108,3 +109,20 @@ def test_interrupted_extraction_is_not_marked_done(tmp_path: Path, monkeypatch) 
     monkeypatch.undo()
     assert extract(archive, target) is True
     assert (target / "b" / "y.txt").read_text() == "y"
+
+
+def test_damaged_archives_are_one_error_naming_them(tmp_path: Path) -> None:
+    good = make_zip(tmp_path / "good.zip", {"a/x.txt": b"1,2,3,4\n" * 1000})
+    data = bytearray(good.read_bytes())
+    data[data.index(b"1,2,3,4")] ^= 1  # one flipped bit in the stored member
+    (tmp_path / "flipped.zip").write_bytes(bytes(data))
+    noise = random.Random(0).randbytes(50_000)  # incompressible, so a cut loses data
+    tar = make_tar(tmp_path / "whole.tar.gz", {"a/x.bin": noise}).read_bytes()
+    (tmp_path / "cut.tar.gz").write_bytes(tar[: len(tar) // 2])
+    (tmp_path / "page.zip").write_bytes(b"<html>Quota exceeded</html>")
+    for name, reason in (("flipped.zip", "Bad CRC-32"), ("cut.tar.gz", "cannot be extracted"),
+                         ("page.zip", "not a zip or tar archive")):  # fmt: skip
+        target = tmp_path / name.split(".")[0]
+        with pytest.raises(CorruptArchiveError, match=f"{name}.*{reason}"):
+            extract(tmp_path / name, target)
+        assert not any(target.iterdir())  # nothing half-extracted, no stamp

@@ -146,3 +146,22 @@ def test_download_command_dry_run_then_run(server: Server, tmp_path: Path, monke
     assert real.exit_code == 0, real.output
     assert "1 files downloaded, 1 archives extracted" in real.output
     assert (tmp_path / "cat" / "cat-1" / "groundtruth.txt").is_file()
+
+
+def test_a_fetched_archive_that_does_not_extract_is_fetched_anew(server: Server, tmp_path) -> None:
+    """No size or checksum is published for OTB's zips: a transfer cut short without a
+    Content-Length passes as complete, and only extraction shows it."""
+    from sparsett_bench.datasets.download import RemoteFile
+
+    good = zipped({"Basketball/groundtruth_rect.txt": "1,2,3,4\n" * 100})
+    server.routes["/Basketball.zip"] = good[: len(good) // 2]
+    archive = tmp_path / "downloads" / "Basketball.zip"
+    plan = sources.Plan("otb2015 test", [
+        sources.PlannedFile(RemoteFile(archive, (f"{server.url}/Basketball.zip",)), tmp_path)
+    ])  # fmt: skip
+    with pytest.raises(SparsettError, match=r"moved to Basketball\.zip\.corrupt, run download"):
+        sources.run_plan(plan)
+    assert not archive.exists()
+    server.routes["/Basketball.zip"] = good
+    assert sources.run_plan(plan) == (1, 1)
+    assert (tmp_path / "Basketball" / "groundtruth_rect.txt").is_file()

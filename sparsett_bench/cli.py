@@ -483,7 +483,8 @@ def _print_plan(plan) -> None:
     for planned in plan.files[:20]:
         remote = planned.remote
         size = f"{remote.size / 1e9:.2f} GB" if remote.size else "?"
-        status = "done" if is_verified(remote) else "to fetch" if remote.urls else "local"
+        done = is_verified(remote) or planned.extracted_and_removed
+        status = "done" if done else "to fetch" if remote.urls else "local"
         source = escape(remote.urls[0]) if remote.urls else "-"
         table.add_row(escape(remote.path.name), size, status, source)
     console.print(table)

@@ -34,7 +34,14 @@ def _stamp(archive: Path, target: Path) -> Path:
 
 
 def is_extracted(archive: Path, target: Path) -> bool:
-    return _stamp(archive, target).is_file()
+    """The stamp is there, for this archive: the size it records is the archive's (a new
+    release downloaded over the old one is extracted again), or the archive was deleted after
+    extraction, as users do to free the space."""
+    try:
+        recorded = _stamp(archive, target).read_text().strip()
+    except OSError:
+        return False
+    return not archive.is_file() or recorded == str(archive.stat().st_size)
 
 
 def _check_name(archive: Path, name: str) -> PurePosixPath:

@@ -38,6 +38,15 @@ class PlannedFile:
     remote: RemoteFile
     extract_to: Path | None  # None: keep the file as it is
 
+    @property
+    def extracted_and_removed(self) -> bool:
+        """Extracted, then the archive deleted to free the space: nothing left to fetch."""
+        return (
+            self.extract_to is not None
+            and not self.remote.path.exists()
+            and is_extracted(self.remote.path, self.extract_to)
+        )
+
 
 @dataclass
 class Plan:
@@ -48,7 +57,11 @@ class Plan:
 
     @property
     def known_bytes(self) -> int:
-        return sum(f.remote.size or 0 for f in self.files if not is_verified(f.remote))
+        return sum(
+            f.remote.size or 0
+            for f in self.files
+            if not is_verified(f.remote) and not f.extracted_and_removed
+        )
 
     @property
     def unknown_sizes(self) -> int:
@@ -222,6 +235,8 @@ def run_plan(plan: Plan, progress=None) -> tuple[int, int]:
     check_free_space(folder, 2 * plan.known_bytes)  # archive plus its extracted content
     downloaded = extracted = 0
     for planned in plan.files:
+        if planned.extracted_and_removed:
+            continue
         if planned.remote.urls:
             downloaded += fetch(planned.remote, progress)
         elif not planned.remote.path.is_file():

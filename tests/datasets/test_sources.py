@@ -165,3 +165,24 @@ def test_a_fetched_archive_that_does_not_extract_is_fetched_anew(server: Server,
     server.routes["/Basketball.zip"] = good
     assert sources.run_plan(plan) == (1, 1)
     assert (tmp_path / "Basketball" / "groundtruth_rect.txt").is_file()
+
+
+def test_an_extracted_archive_deleted_to_free_space_is_not_fetched_again(
+    server: Server, tmp_path: Path
+) -> None:
+    from sparsett_bench.datasets.download import RemoteFile
+
+    def plan() -> sources.Plan:
+        archive = RemoteFile(tmp_path / "downloads" / "cat.zip", (f"{server.url}/cat.zip",))
+        return sources.Plan("lasot test", [sources.PlannedFile(archive, tmp_path)])
+
+    server.routes["/cat.zip"] = zipped({"cat-1/groundtruth.txt": "1,2,3,4\n"})
+    assert sources.run_plan(plan()) == (1, 1)
+    (tmp_path / "downloads" / "cat.zip").unlink()
+    assert sources.run_plan(plan()) == (0, 0) and plan().known_bytes == 0
+    assert len(server.log) == 1
+    # a new release placed over the old archive is extracted again
+    release = {"cat-1/groundtruth.txt": "5,6,7,8\n9,9,9,9\n"}  # another size
+    (tmp_path / "downloads" / "cat.zip").write_bytes(zipped(release))
+    assert sources.run_plan(plan()) == (0, 1)
+    assert (tmp_path / "cat-1" / "groundtruth.txt").read_text() == release["cat-1/groundtruth.txt"]

@@ -74,7 +74,9 @@ class Report:
 
 
 def discover_trackers(results_dir: Path) -> list[str]:
-    """Tracker names under a results folder: sub-folders and ``<tracker>.zip`` files."""
+    """Tracker names under a results folder: sub-folders and ``<tracker>.zip`` files, each
+    once (a folder beside its own zip, as `run` leaves a submission, is read from the
+    folder: `tracker_location`)."""
     if not results_dir.is_dir():
         raise InputFileError(results_dir, "results folder not found")
     names = []
@@ -83,11 +85,8 @@ def discover_trackers(results_dir: Path) -> list[str]:
             continue
         if entry.is_dir() or entry.suffix.lower() == ".zip":
             name = entry.stem if entry.is_file() else entry.name
-            if name in names:
-                raise InputFileError(
-                    results_dir, f"holds both {name}/ and {name}.zip: keep one of the two"
-                )
-            names.append(name)
+            if name not in names:
+                names.append(name)
     return names
 
 

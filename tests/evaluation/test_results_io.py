@@ -217,13 +217,15 @@ def test_not_a_zip_and_missing_results_are_clear_errors(tmp_path: Path) -> None:
         load_tracker_results(tmp_path / "nowhere", ["Couple"])
 
 
-def test_a_tracker_both_as_folder_and_zip_is_refused(tmp_path: Path) -> None:
-    from sparsett_bench.evaluation.report import discover_trackers
+def test_a_tracker_both_as_folder_and_zip_is_one_tracker_read_from_the_folder(
+    tmp_path: Path,
+) -> None:
+    from sparsett_bench.evaluation.report import discover_trackers, tracker_location
 
     write(tmp_path / "trk" / "Couple.txt", "1,2,3,4\n")
-    zip_of(tmp_path / "trk.zip", {"Couple.txt": "1,2,3,4\n"})
-    with pytest.raises(InputFileError, match=r"holds both trk/ and trk\.zip: keep one"):
-        discover_trackers(tmp_path)
+    zip_of(tmp_path / "trk.zip", {"Couple.txt": "1,2,3,4\n"})  # as run leaves a submission
+    assert discover_trackers(tmp_path) == ["trk"]
+    assert tracker_location(tmp_path, "trk") == tmp_path / "trk"
 
 
 def test_a_malformed_result_file_names_file_and_line(tmp_path: Path) -> None:

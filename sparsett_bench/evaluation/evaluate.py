@@ -158,14 +158,17 @@ def evaluate(
     """Score ``results`` against ``sequences`` under ``protocol``; see the module docstring."""
     issues: list[str] = []
     units: list[tuple[int, Sequence, np.ndarray]] = []  # (sequence index, sequence, boxes)
+    unrun: list[bool] = []  # per unit: no result at all (even frame 1 fails, never set to GT)
     times: dict[str, np.ndarray] = {}
+    runs_each = max((len(r.runs) for r in results.sequences.values()), default=1)
     for index, seq in enumerate(sequences):
         found = results.sequences.get(seq.name)
         n = len(seq)
         if found is None:
             issues.append(f"{seq.name}: no result (all {n} frames count as failures)")
             rows = n if protocol.missing_sequence_as_zeros else 0
-            units.append((index, seq, np.zeros((rows, 4))))
+            units += [(index, seq, np.zeros((rows, 4)))] * runs_each
+            unrun += [rows == 0] * runs_each
             continue
         if found.times is not None:
             times[seq.name] = found.times
@@ -178,6 +181,14 @@ def evaluate(
                     f"{found.sources[run_number]})"
                 )
             units.append((index, seq, run))
+            unrun.append(False)
+        if len(found.runs) < runs_each:  # an interrupted set of repeated runs
+            issues.append(
+                f"{seq.name}: {len(found.runs)} of the {runs_each} runs the other sequences have "
+                "(each missing run counts as failures)"
+            )
+            units += [(index, seq, np.zeros((0, 4)))] * (runs_each - len(found.runs))
+            unrun += [True] * (runs_each - len(found.runs))
     if strict and issues:
         shown = "\n  ".join(issues[:20])
         more = f"\n  ... and {len(issues) - 20} more" if len(issues) > 20 else ""
@@ -193,6 +204,7 @@ def evaluate(
     position = np.arange(int(lengths.sum())) - np.repeat(starts, lengths)
     first = position == 0
     missing = position >= np.repeat(given, lengths)
+    initialised = first & ~np.repeat(unrun, lengths)  # frame 1 of runs that exist
     # Boxes are laid out as (4, F) and viewed as (F, 4): contiguous columns, much faster.
     gt = _columns([(seq.file_boxes if protocol.file_boxes else seq.boxes).T for _, seq, _ in units])
     pred = _columns([_padded(run, len(seq)).T for _, seq, run in units])
@@ -201,6 +213,7 @@ def evaluate(
         gt,
         pred,
         first,
+        initialised,
         missing,
         np.concatenate([seq.absent for _, seq, _ in units])
         if protocol.absent != "ignore"
@@ -246,6 +259,7 @@ def frame_errors(
     gt: np.ndarray,
     pred: np.ndarray,
     first: np.ndarray,
+    initialised: np.ndarray,
     missing: np.ndarray,
     absent: np.ndarray | None,
     cover: np.ndarray | None,
@@ -253,6 +267,8 @@ def frame_errors(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per-frame IoU, centre error, normalized centre error and the scored-frame mask.
 
+    ``first`` marks every run's frame 1, ``initialised`` those of runs that exist: a missing
+    sequence or run is not set to the ground truth on frame 1 (every frame of it fails).
     ``absent``, ``cover`` and ``image_size`` are only needed (and only passed) when the
     protocol uses absent flags, cover labels or clipping to the image.
 
@@ -276,8 +292,8 @@ def frame_errors(
         source = np.maximum.accumulate(np.where(replace, 0, np.arange(len(pred))))
         pred = pred.T[:, source].T  # a new array, still column-contiguous
     if p.first_frame_gt:  # ``pred`` is this function's own array: edited in place
-        pred[first] = gt[first]
-        missing = missing & ~first
+        pred[initialised] = gt[initialised]
+        missing = missing & ~initialised
     if p.gt_valid == "all_positive":
         valid = (gt_cols[0] > 0) & (gt_cols[1] > 0) & (gt_cols[2] > 0) & (gt_cols[3] > 0)
     elif p.gt_valid == "wh_positive":

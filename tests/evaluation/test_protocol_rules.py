@@ -250,9 +250,26 @@ def test_missing_trailing_frames_fail_and_extra_frames_are_cut() -> None:
 
 
 def test_runs_are_averaged_within_a_sequence_first() -> None:
-    seqs = [sequence("a", [BOX] * 2), sequence("b", [BOX] * 2)]
+    seqs = [sequence("a", [BOX] * 2), sequence("b", [BOX] * 2), sequence("c", [BOX] * 4)]
     far = [70, 70, 20, 20]
-    pred = {"a": [[BOX, BOX], [BOX, far]], "b": [BOX, BOX]}
-    # a: runs 20/21 and 20/42 -> 60/84; b: 20/21. Mean: (60/84 + 80/84) / 2 = 70/84.
-    # (Weighting the three runs equally would give 0.7937.)
-    assert score("otb2015", "official", seqs, pred)["auc"] == pytest.approx(70 / 84)
+    pred = {"a": [[BOX, BOX], [BOX, far]], "b": [[BOX, BOX]] * 2, "c": [[BOX] * 4] * 2}
+    # a: runs 20/21 and 20/42 -> 60/84; b and c: 20/21 each. Mean: (60 + 80 + 80)/84/3.
+    # (Pooling the frames of every run would weight c's twice: 0.8929.)
+    assert score("otb2015", "official", seqs, pred)["auc"] == pytest.approx(220 / 252)
+
+
+def test_a_missing_run_is_an_error_or_a_run_of_failures() -> None:
+    """An interrupted --repeats set: b has 1 of the 2 runs a has."""
+    seqs = [sequence("a", [BOX] * 2), sequence("b", [BOX] * 2)]
+    pred = {"a": [[BOX, BOX], [BOX, BOX]], "b": [[BOX, BOX]]}
+    with pytest.raises(ResultsMismatchError, match="b: 1 of the 2 runs the other sequences"):
+        score("otb2015", "official", seqs, pred)
+    # b's missing run fails on every frame, frame 1 too (nothing was initialised there):
+    # a 20/21; b (20/21 + 0) / 2. Mean: (80/84 + 40/84) / 2 = 60/84.
+    assert score("otb2015", "official", seqs, pred, strict=False)["auc"] == pytest.approx(60 / 84)
+
+
+def test_a_missing_sequence_fails_on_every_frame() -> None:
+    seqs = [sequence("a", [BOX] * 2), sequence("b", [BOX] * 2)]
+    lenient = score("otb2015", "official", seqs, {"a": [BOX, BOX]}, strict=False)
+    assert lenient["auc"] == pytest.approx((20 / 21 + 0) / 2)  # b's frame 1 is not set to GT

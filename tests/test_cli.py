@@ -204,6 +204,18 @@ def test_options_that_would_be_ignored_are_errors_with_a_hint(tmp_path: Path) ->
     assert result.exit_code == 2 and "give --dataset too" in result.output
 
 
+def test_trackers_named_in_another_case_are_gated_under_their_own_names(tmp_path: Path) -> None:
+    results = shared_path("raw_results", "otb100")
+    baseline = tmp_path / "baseline.json"
+    saved = runner.invoke(app, report_args(results, tmp_path / "a", "-q", "--save-baseline",
+                                           str(baseline)))  # fmt: skip
+    assert saved.exit_code == 0, saved.output
+    lowercase = ["--trackers", "siamban,dasiamrpn", "--check", str(baseline)]
+    checked = runner.invoke(app, report_args(results, tmp_path / "b", *lowercase))
+    assert checked.exit_code == 0, checked.output
+    assert "no regression" in checked.output and "SiamBAN" in checked.output
+
+
 def test_explain_prints_the_rules_under_quiet_too(tmp_path: Path) -> None:
     results = shared_path("raw_results", "otb100")
     result = runner.invoke(app, report_args(results, tmp_path, "--explain", "--quiet"))

@@ -135,7 +135,9 @@ def build_report(
     report = Report(key, split, protocol, sequences, dataset_info(key).attributes)
     expected = [s.name for s in sequences]
     for name in names:
-        results = snapshots.tracker_results(tracker_location(results_dir, name), expected, name)
+        location = tracker_location(results_dir, name)
+        name = location.stem if location.is_file() else location.name  # as spelt on disk
+        results = snapshots.tracker_results(location, expected, name)
         report.evaluations.append(evaluate(sequences, results, protocol, strict=strict))
     return report
 

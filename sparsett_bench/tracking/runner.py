@@ -33,7 +33,9 @@ from pathlib import Path
 import numpy as np
 
 from sparsett_bench.atomic import write_text_atomic
+from sparsett_bench.box_files import parse_box_text
 from sparsett_bench.errors import InputFileError, SparsettError
+from sparsett_bench.evaluation.evaluate import speed_summary
 from sparsett_bench.evaluation.results_io import RUN_RECORD, TIME_SUFFIX, write_sequence_result
 from sparsett_bench.machine import cpu_model
 from sparsett_bench.tracking.base import Tracker
@@ -85,12 +87,18 @@ def torchrun_rank() -> tuple[int, int]:
 
 
 def is_done(tracker_dir: Path, job: Job) -> bool:
-    """The box file exists with one row per frame (a shorter file is re-tracked)."""
+    """The box file parses to one row of four numbers per frame, and its time file (when
+    there is one) to one time per frame; a file cut short or damaged is tracked again."""
     path = tracker_dir / f"{job.name}.txt"
-    if not path.is_file():
+    time_path = tracker_dir / f"{job.name}{TIME_SUFFIX}"
+    try:
+        rows = len(parse_box_text(path.read_bytes(), path))
+        if time_path.is_file():
+            times = parse_box_text(time_path.read_bytes(), time_path, columns=1)
+            if len(times) != rows:
+                return False
+    except (OSError, SparsettError):
         return False
-    with path.open("rb") as handle:
-        rows = sum(1 for line in handle if line.strip())
     return rows == len(job.frames)
 
 
@@ -260,20 +268,18 @@ def write_run_record(
     threads: int,
     repeats: int = 1,
 ) -> dict:
-    """``run.json``: configuration, environment, and speed over every timed sequence there
-    (in every run folder)."""
+    """``run.json``: configuration, environment, and speed over every finished, timed sequence
+    (computed as `report` computes it)."""
     import cv2
 
-    all_times = [np.loadtxt(path, ndmin=1) for path in sorted(tracker_dir.rglob(f"*{TIME_SUFFIX}"))]
-    speed = {}
-    if all_times:
-        flat = np.concatenate(all_times)
-        positive = flat[flat > 0]
+    times = _finished_times(tracker_dir)
+    speed: dict = {}
+    if summary := speed_summary(times.values()):
         speed = {
-            "frames": int(flat.size),
-            "tracking_seconds": float(flat.sum()),
-            "fps": float(flat.size / flat.sum()) if flat.sum() > 0 else None,
-            "fps_mean_per_frame": float(np.mean(1.0 / positive)) if positive.size else None,
+            "frames": int(sum(t.size for t in times.values())),
+            "tracking_seconds": float(sum(t.sum() for t in times.values())),
+            "fps": summary["fps"],
+            "fps_mean_per_frame": summary["fps_mean_per_frame"],
         }
     record = {
         "tracker": spec.describe(),
@@ -288,6 +294,25 @@ def write_run_record(
     }
     write_text_atomic(tracker_dir / RUN_RECORD, json.dumps(record, indent=1) + "\n")
     return record
+
+
+def _finished_times(tracker_dir: Path) -> dict[str, np.ndarray]:
+    """Per finished sequence (a box file beside a time file of one time per box), its frame
+    times in the first run (``run_001/`` of repeated runs), the times `report` reads."""
+    first_run = tracker_dir / "run_001"
+    folder = first_run if first_run.is_dir() else tracker_dir
+    times: dict[str, np.ndarray] = {}
+    for time_path in sorted(folder.glob(f"*{TIME_SUFFIX}")):
+        sequence = time_path.name[: -len(TIME_SUFFIX)]
+        box_path = time_path.with_name(f"{sequence}.txt")
+        try:
+            rows = len(parse_box_text(box_path.read_bytes(), box_path))
+            seconds = parse_box_text(time_path.read_bytes(), time_path, columns=1).reshape(-1)
+        except (OSError, SparsettError):
+            continue  # unfinished or damaged: tracked again, and timed then
+        if len(seconds) == rows:
+            times[sequence] = seconds
+    return times
 
 
 def _environment(cv2_version: str) -> dict:

@@ -242,7 +242,8 @@ def test_repeated_runs_become_the_got10k_repetitions(tmp_path, tiny_checkpoint) 
     with zipfile.ZipFile(submission.with_suffix(".zip")) as archive:
         assert len(archive.namelist()) == 3 * len(names)
     record = json.loads((results / "tiny" / "run.json").read_text())
-    assert record["repeats"] == 2 and record["speed"]["frames"] == 2 * 6 * len(names)
+    # speed over the first run's frames, as report times repeated runs
+    assert record["repeats"] == 2 and record["speed"]["frames"] == 6 * len(names)
     again = cli(*command, check=False)
     assert again.returncode == 2 and "2 run(s) per sequence, not 1" in again.stderr
 
@@ -334,6 +335,30 @@ def test_results_of_unknown_origin_are_never_counted_as_done(tmp_path, otb_root)
     )  # fmt: skip
     assert refused.returncode == 2 and "holds results but no run.json" in refused.stderr
     assert [p.name for p in foreign.parent.iterdir()] == ["Couple.txt"]
+
+
+def test_damaged_results_are_tracked_again_and_run_json_times_as_report(tmp_path, otb_root):
+    import json
+
+    from sparsett_bench.evaluation.report import build_report
+
+    args = ("run", "--dataset", "otb2015", "--root", str(otb_root), "--results", str(tmp_path),
+            "--sequences", "Couple,Crossing", "--tracker", "opencv-kcf", "--no-report")  # fmt: skip
+    cli(*args)
+    folder = tmp_path / "opencv-kcf"
+    first = {name: (folder / name).read_bytes() for name in ("Couple.txt", "Crossing.txt")}
+    rep = build_report("otb2015", tmp_path, ["opencv-kcf"], otb_root, names=["Couple", "Crossing"])
+    speed = rep.evaluations[0].speed()
+    recorded = json.loads((folder / "run.json").read_text())["speed"]
+    assert recorded["fps"] == pytest.approx(speed["fps"])
+    assert recorded["fps_mean_per_frame"] == pytest.approx(speed["fps_mean_per_frame"])
+    assert recorded["frames"] == FRAMES["Couple"] + FRAMES["Crossing"]
+    (folder / "Couple.txt").write_bytes(first["Couple.txt"][:-25])  # same row count, cut
+    with (folder / "Crossing_time.txt").open("a") as handle:
+        handle.write("abc\n")
+    rerun = cli(*args)
+    assert "2 sequences tracked, 0 already done" in rerun.stdout
+    assert {name: (folder / name).read_bytes() for name in first} == first
 
 
 def test_sparsett_options_with_another_tracker_are_refused(tmp_path, otb_root) -> None:

@@ -216,6 +216,25 @@ def test_trackers_named_in_another_case_are_gated_under_their_own_names(tmp_path
     assert "no regression" in checked.output and "SiamBAN" in checked.output
 
 
+@pytest.mark.parametrize(
+    ("document", "reason"),
+    [
+        ({"tolerance_points": "half", "trackers": {"SiamBAN": {"auc": 0.69}}},
+         "tolerance_points 'half': expected a number >= 0"),
+        ({"trackers": {"SiamBAN": {"auc": None}}}, "trackers.SiamBAN.auc None: expected a number"),
+        ({"trackers": {"SiamBAN": [0.69]}}, "trackers.SiamBAN: expected a table of metric: value"),
+    ],
+)  # fmt: skip
+def test_a_malformed_baseline_is_an_error_naming_the_entry(tmp_path, document, reason) -> None:
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text(json.dumps(document))
+    results = shared_path("raw_results", "otb100")
+    result = runner.invoke(app, report_args(results, tmp_path / "out", "-q", "--check",
+                                            str(baseline)))  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert f"{baseline}: {reason}" in " ".join(result.output.split())
+
+
 def test_explain_prints_the_rules_under_quiet_too(tmp_path: Path) -> None:
     results = shared_path("raw_results", "otb100")
     result = runner.invoke(app, report_args(results, tmp_path, "--explain", "--quiet"))

@@ -33,6 +33,12 @@ def files_by_sequence(folder: Path, names: list[str], suffix: str = ".txt") -> d
     return {seq: found[name] for seq, name in NameMatcher(names).assign(found).items()}
 
 
+def numbered_frames(folder: Path) -> list[Path]:
+    """The ``<number>.jpg`` frames of a folder in frame order; other files (a ``thumb.jpg``,
+    macOS's ``._0.jpg``) are not frames."""
+    return sorted((p for p in folder.glob("*.jpg") if p.stem.isdigit()), key=lambda p: int(p.stem))
+
+
 def attribute_files(folder: Path, names: list[str]) -> dict[str, Path]:
     """`files_by_sequence` for an ``att/`` folder, which must cover every sequence when it is
     there: one missing file would drop its sequence from every attribute's table unnoticed."""

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from sparsett_bench.box_files import read_box_file
-from sparsett_bench.datasets._files import read_flags
+from sparsett_bench.datasets._files import numbered_frames, read_flags
 from sparsett_bench.datasets.sequence import Sequence
 from sparsett_bench.errors import InputFileError, SparsettError
 
@@ -47,7 +47,7 @@ def _sequence(folder: Path, split: str) -> Sequence:
         absent = np.zeros(len(gt), dtype=bool)
 
     def frames() -> list[Path]:
-        return sorted(folder.glob("*.jpg"), key=lambda p: int(p.stem))
+        return numbered_frames(folder)
 
     return Sequence(
         name=folder.name,

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from sparsett_bench.box_files import parse_box_text, read_box_file
+from sparsett_bench.datasets._files import numbered_frames
 from sparsett_bench.datasets.sequence import Sequence
 from sparsett_bench.errors import InputFileError, SparsettError
 
@@ -54,7 +55,7 @@ def _sequence(path: Path, frames_dir: Path | None) -> Sequence:
     def frames() -> list[Path]:
         if frames_dir is None:
             raise FileNotFoundError(f"{path.stem}: no frames folder")
-        return sorted(frames_dir.glob("*.jpg"), key=lambda p: int(p.stem))
+        return numbered_frames(frames_dir)
 
     return Sequence(name=path.stem, boxes=gt, absent=np.zeros(len(gt), bool), frame_paths_fn=frames)
 

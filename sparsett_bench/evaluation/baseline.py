@@ -62,7 +62,22 @@ def load_baseline(path: Path) -> dict:
         raise InputFileError(path, f"invalid JSON: {exc.msg}", exc.lineno) from None
     if not isinstance(document, dict) or not isinstance(document.get("trackers"), dict):
         raise InputFileError(path, 'expected a JSON object with a "trackers" table')
+    tolerance = document.get("tolerance_points", DEFAULT_TOLERANCE)
+    if not _is_number(tolerance) or tolerance < 0:
+        raise InputFileError(path, f"tolerance_points {tolerance!r}: expected a number >= 0")
+    for tracker, scores in document["trackers"].items():
+        if not isinstance(scores, dict) or not scores:
+            raise InputFileError(path, f"trackers.{tracker}: expected a table of metric: value")
+        for metric, value in scores.items():
+            if not _is_number(value):
+                raise InputFileError(
+                    path, f"trackers.{tracker}.{metric} {value!r}: expected a number"
+                )
     return document
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def check_baseline(report: Report, path: Path, tolerance: float | None = None) -> list[Regression]:

@@ -192,3 +192,13 @@ def test_trackingnet_chunks_and_zip(tmp_path: Path) -> None:
     with zipfile.ZipFile(archive, "w") as z:
         z.writestr("x_0.txt", "1,2,3,4\n5,6,7,8\n")
     assert load_sequences("trackingnet", archive)[0].boxes.tolist() == [[1, 2, 3, 4], [5, 6, 7, 8]]
+
+
+def test_frames_are_the_numbered_jpgs_in_number_order(tmp_path: Path) -> None:
+    from sparsett_bench.datasets._files import numbered_frames
+
+    for name in ("00000010.jpg", "00000009.jpg", "thumb.jpg", "._00000001.jpg", "00000001.jpg"):
+        (tmp_path / name).write_bytes(b"")
+    assert [p.name for p in numbered_frames(tmp_path)] == [
+        "00000001.jpg", "00000009.jpg", "00000010.jpg"
+    ]  # fmt: skip

@@ -96,7 +96,14 @@ def run_benchmark(
         raise SparsettError("TrackingNet's server takes one run per sequence: no --repeats")
     sequences = load_sequences(key, root, split, names)
     tracker_dir = (results or Path("results") / key) / spec.name
-    runner.check_configuration(tracker_dir, spec, repeats)
+    execution = None
+    if spec.params is not None:  # a SparseTT model: its sums follow threads, device, kernels
+        import torch
+
+        execution = {"threads": threads, "device_type": devices[0].split(":")[0]}
+        if devices[0] == "cpu":
+            execution["cpu_kernels"] = torch.backends.cpu.get_cpu_capability()
+    runner.check_configuration(tracker_dir, spec, repeats, execution)
     folders = run_folders(tracker_dir, repeats)
     jobs = runner.shard(runner.jobs_for(sequences), rank, world_size)
     summary = RunSummary(key, split, tracker_dir, [s.name for s in sequences])

@@ -224,9 +224,17 @@ def run_jobs(
     return outcomes
 
 
-def check_configuration(tracker_dir: Path, spec: TrackerSpec, repeats: int = 1) -> None:
+def check_configuration(
+    tracker_dir: Path,
+    spec: TrackerSpec,
+    repeats: int = 1,
+    execution: dict[str, object] | None = None,
+) -> None:
     """Refuse to mix results of two configurations (or numbers of runs) under one name, or
-    this run's with results of unknown origin."""
+    this run's with results of unknown origin. ``execution`` (``threads``, ``device_type``,
+    ``cpu_kernels``) is compared too where given (the type only: under torchrun each rank
+    records its own GPU): a SparseTT model's float32 sums, and so its
+    boxes, can change with each."""
     record = tracker_dir / RUN_RECORD
     if not record.is_file():
         if tracker_dir.is_dir() and any(tracker_dir.rglob("*.txt")):  # run writes it first
@@ -256,6 +264,21 @@ def check_configuration(tracker_dir: Path, spec: TrackerSpec, repeats: int = 1) 
         raise SparsettError(
             f"{tracker_dir} holds results of another configuration (differs in: "
             f"{', '.join(changed)}); choose another --tracker name or remove the folder"
+        )
+    recorded = {
+        "threads": stored.get("threads"),
+        "device_type": str(stored.get("device", "")).split(":")[0] or None,
+        "cpu_kernels": stored.get("environment", {}).get("cpu_kernels"),
+    }
+    changed = sorted(
+        f"{key} {recorded[key]} -> {value}"
+        for key, value in (execution or {}).items()
+        if recorded.get(key) is not None and recorded[key] != value
+    )
+    if changed:
+        raise SparsettError(
+            f"{tracker_dir} holds results tracked otherwise ({', '.join(changed)}), which can "
+            "move a model's boxes; resume as they were tracked, or choose another --tracker name"
         )
 
 

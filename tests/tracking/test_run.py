@@ -395,3 +395,20 @@ def test_a_record_from_before_a_field_existed_has_its_default(tmp_path) -> None:
     check_configuration(tmp_path, spec)
     with pytest.raises(SparsettError, match="runtime"):
         check_configuration(tmp_path, TrackerSpec(**spec.describe() | {"runtime": "onnxruntime"}))
+
+
+def test_a_model_is_not_resumed_under_other_threads_or_cpu_kernels(tmp_path) -> None:
+    import json
+
+    from sparsett_bench.tracking.factory import TrackerSpec
+    from sparsett_bench.tracking.runner import check_configuration
+
+    spec = TrackerSpec("sparsett-tiny", "sparsett-tiny", checkpoint="w.pth")
+    record = {"tracker": spec.describe(), "threads": 1, "device": "cuda:1",
+              "environment": {"cpu_kernels": "AVX512"}}  # fmt: skip
+    (tmp_path / "run.json").write_text(json.dumps(record))
+    same = {"threads": 1, "device_type": "cuda", "cpu_kernels": "AVX512"}
+    check_configuration(tmp_path, spec, execution=same)  # another GPU of the same kind: fine
+    with pytest.raises(SparsettError, match=r"tracked otherwise \(cpu_kernels AVX512 -> AVX2, "
+                                            r"threads 1 -> 2\)"):  # fmt: skip
+        check_configuration(tmp_path, spec, execution=same | {"threads": 2, "cpu_kernels": "AVX2"})

@@ -64,6 +64,9 @@ def _split_status(name: str, root: Path, split: str, check_frames: bool) -> Spli
     except SparsettError as exc:
         return SplitStatus(split, 0, 0, str(exc))
     frames = sum(len(s) for s in sequences)
+    for sequence in sequences:
+        if len(sequence) == 0:
+            return SplitStatus(split, len(sequences), frames, f"{sequence.name}: no ground truth")
     if check_frames:
         for sequence in sequences:
             try:
@@ -72,6 +75,9 @@ def _split_status(name: str, root: Path, split: str, check_frames: bool) -> Spli
                 return SplitStatus(split, len(sequences), frames, f"{sequence.name}: no images")
             if not paths:
                 return SplitStatus(split, len(sequences), frames, f"{sequence.name}: no frames")
+            if len(paths) < len(sequence):  # a folder listing: frames lost in extraction
+                problem = f"{sequence.name}: {len(paths)} frames for {len(sequence)} boxes"
+                return SplitStatus(split, len(sequences), frames, problem)
             for path in (paths[0], paths[-1]):
                 if not path.is_file():
                     return SplitStatus(split, len(sequences), frames, f"missing frame {path}")

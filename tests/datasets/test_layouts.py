@@ -202,3 +202,17 @@ def test_frames_are_the_numbered_jpgs_in_number_order(tmp_path: Path) -> None:
     assert [p.name for p in numbered_frames(tmp_path)] == [
         "00000001.jpg", "00000009.jpg", "00000010.jpg"
     ]  # fmt: skip
+
+
+def test_status_counts_the_frames_of_a_folder_listed_split(tmp_path: Path) -> None:
+    """GOT-10k's frames are listed from the folder: first and last present say nothing."""
+    from sparsett_bench.datasets.status import _split_status
+
+    make_got10k_val(tmp_path)
+    for name, count in (("GOT-10k_Val_000001", 6), ("GOT-10k_Val_000002", 4)):
+        for index in range(1, count + 1):
+            (tmp_path / "val" / name / f"{index:08d}.jpg").write_bytes(b"")
+    assert _split_status("got10k", tmp_path, "val", check_frames=True).problem is None
+    (tmp_path / "val" / "GOT-10k_Val_000001" / "00000003.jpg").unlink()
+    status = _split_status("got10k", tmp_path, "val", check_frames=True)
+    assert status.problem == "GOT-10k_Val_000001: 5 frames for 6 boxes"

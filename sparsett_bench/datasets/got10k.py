@@ -28,8 +28,16 @@ def load(root: str | Path, split: str = "val") -> list[Sequence]:
     base = root / split if (root / split / "list.txt").is_file() else root
     list_file = base / "list.txt"
     if not list_file.is_file():
-        raise InputFileError(list_file, f"missing GOT-10k {split} sequence list")
-    names = [n.strip() for n in list_file.read_text().splitlines() if n.strip()]
+        raise InputFileError(
+            root / split / "list.txt",
+            f"missing GOT-10k {split} sequence list (nor is there one at {root / 'list.txt'})",
+        )
+    try:
+        text = list_file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        reason = f"not a text list of sequence names ({exc.reason})"
+        raise InputFileError(list_file, reason) from None
+    names = [n.strip() for n in text.splitlines() if n.strip()]
     return [_sequence(base / name, split) for name in names]
 
 

@@ -216,3 +216,12 @@ def test_status_counts_the_frames_of_a_folder_listed_split(tmp_path: Path) -> No
     (tmp_path / "val" / "GOT-10k_Val_000001" / "00000003.jpg").unlink()
     status = _split_status("got10k", tmp_path, "val", check_frames=True)
     assert status.problem == "GOT-10k_Val_000001: 5 frames for 6 boxes"
+
+
+def test_got10k_list_errors_name_where_it_belongs(tmp_path: Path) -> None:
+    with pytest.raises(InputFileError, match=r"train/list\.txt: missing GOT-10k train sequence"):
+        load_sequences("got10k", tmp_path, "train")
+    (tmp_path / "train").mkdir()
+    (tmp_path / "train" / "list.txt").write_bytes(b"\xff\xfeG\x00O\x00")  # UTF-16
+    with pytest.raises(InputFileError, match="not a text list of sequence names"):
+        load_sequences("got10k", tmp_path, "train")

@@ -62,6 +62,8 @@ def read_flags(path: Path) -> np.ndarray:
     digits = data.translate(None, b", \t\r\n")
     if digits.isdigit() and len(digits) == len(data.replace(b",", b" ").split()):
         return np.frombuffer(digits, dtype=np.uint8).astype(np.float64) - 48.0
+    if b"," not in data.strip():  # one flag per line: parsed by line, so errors name theirs
+        return parse_box_text(data, path, columns=1).reshape(-1)
     flat = data.replace(b"\r", b"").replace(b"\n", b",").strip(b",")
     return parse_box_text(flat, path, columns=flat.count(b",") + 1 if flat else 0).reshape(-1)
 

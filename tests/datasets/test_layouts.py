@@ -225,3 +225,11 @@ def test_got10k_list_errors_name_where_it_belongs(tmp_path: Path) -> None:
     (tmp_path / "train" / "list.txt").write_bytes(b"\xff\xfeG\x00O\x00")  # UTF-16
     with pytest.raises(InputFileError, match="not a text list of sequence names"):
         load_sequences("got10k", tmp_path, "train")
+
+
+def test_a_bad_flag_is_named_by_its_line(tmp_path: Path) -> None:
+    from sparsett_bench.datasets._files import read_flags
+
+    (tmp_path / "cover.label").write_text("8\n8\n0\nq\n8\n")
+    with pytest.raises(InputFileError, match=r"cover\.label:4: not a number: 'q'"):
+        read_flags(tmp_path / "cover.label")

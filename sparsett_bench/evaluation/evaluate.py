@@ -98,9 +98,9 @@ class Evaluation:
 
 
 def speed_summary(times: Iterable[np.ndarray]) -> dict[str, float] | None:
-    """FPS two ways over per-sequence frame times (each sequence's runs together): frames /
-    total time (pytracking) and the mean over sequences of each one's mean 1 / t (the got10k
-    toolkit). Frames with no positive, finite time are left out; None when none is left."""
+    """FPS two ways over per-sequence frame times: frames / total time (pytracking) and the
+    mean over sequences of each one's mean 1 / t (the got10k toolkit). Frames with no
+    positive, finite time are left out; None when none is left."""
     timed = [t[np.isfinite(t) & (t > 0)] for t in times]
     timed = [t for t in timed if t.size]
     if not timed:

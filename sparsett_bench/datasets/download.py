@@ -16,8 +16,9 @@ checksum when they are published. `fetch` then:
   reported with expected and actual values, the bytes are moved aside to ``<file>.corrupt``
   and never used; when the part had been resumed from an earlier run, the file is fetched
   once more from its first byte;
-* retries a dropped connection (resuming), then tries the next mirror, and reports every
-  mirror's reason if all fail.
+* retries a dropped connection (resuming; a 404 or 410 is not retried), then tries the next
+  mirror, and reports every mirror's reason if all fail; a part the server answers 416 for
+  (no byte after it) is the whole file, from a run stopped before its rename.
 
 `check_free_space` refuses to start when the destination's file system lacks the space.
 Only the standard library is used (``urllib``), so downloads need nothing extra installed.
@@ -176,10 +177,11 @@ def fetch(
                     reason = f"HTTP {exc.code} {exc.reason}"
                 else:
                     reason = getattr(exc, "reason", None) or exc
-                if attempt == retries:
+                permanent = isinstance(exc, urllib.error.HTTPError) and exc.code in (404, 410)
+                if attempt == retries or permanent:  # a missing file stays missing
                     reasons.append(f"{url}: {reason}")
-                else:
-                    time.sleep(min(2.0**attempt, 10.0) * 0.1)
+                    break
+                time.sleep(min(2.0**attempt, 10.0) * 0.1)
     raise DownloadError(f"could not download {path.name}:\n  " + "\n  ".join(reasons))
 
 
@@ -213,7 +215,12 @@ def _transfer(url: str, remote: RemoteFile, progress: Progress | None, timeout: 
     opener = urllib.request.build_opener(
         urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _SameHostAuthorization
     )
-    response = _open(opener, url, remote.headers, done, timeout)
+    try:
+        response = _open(opener, url, remote.headers, done, timeout)
+    except urllib.error.HTTPError as exc:
+        if exc.code == 416 and done:  # no byte left after the part's: it is the whole file
+            return
+        raise
     with response:
         if response.status == 206:
             start = _content_range_start(response.headers.get("Content-Range", ""))

@@ -69,6 +69,9 @@ class Server:
                 ranged = self.headers.get("Range")
                 if ranged and mode != "norange":
                     start = int(ranged.split("=")[1].split("-")[0])
+                    if start >= len(data):
+                        self.send_error(416)
+                        return
                     self.send_response(206)
                     self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
                 else:

@@ -125,6 +125,24 @@ def test_a_stale_part_that_fails_the_checksum_is_fetched_again_whole(
     assert [r for _, r in server.log] == ["bytes=25-", None]
 
 
+def test_a_complete_part_of_unpublished_size_is_the_file(server: Server, tmp_path) -> None:
+    """An earlier run was stopped after the last byte, before the rename: the server answers
+    416 (nothing after that byte), which means the part is whole."""
+    server.routes["/x.zip"] = DATA
+    part = tmp_path / "data" / "x.zip.part"
+    part.parent.mkdir(parents=True)
+    part.write_bytes(DATA)
+    assert download.fetch(remote(tmp_path, f"{server.url}/x.zip", sha256=None, size=None))
+    assert (tmp_path / "data" / "x.zip").read_bytes() == DATA
+    assert [r for _, r in server.log] == [f"bytes={len(DATA)}-"]
+
+
+def test_a_missing_file_is_not_asked_for_again(server: Server, tmp_path: Path) -> None:
+    with pytest.raises(download.DownloadError, match="HTTP 404"):
+        download.fetch(remote(tmp_path, f"{server.url}/gone.zip"), retries=2)
+    assert len(server.log) == 1
+
+
 def test_full_disk_is_refused_before_starting(tmp_path: Path, monkeypatch) -> None:
     usage = shutil.disk_usage(tmp_path)._replace(free=10**6)
     monkeypatch.setattr(shutil, "disk_usage", lambda path: usage)

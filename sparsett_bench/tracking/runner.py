@@ -89,17 +89,22 @@ def torchrun_rank() -> tuple[int, int]:
 def is_done(tracker_dir: Path, job: Job) -> bool:
     """The box file parses to one row of four numbers per frame, and its time file (when
     there is one) to one time per frame; a file cut short or damaged is tracked again."""
-    path = tracker_dir / f"{job.name}.txt"
-    time_path = tracker_dir / f"{job.name}{TIME_SUFFIX}"
+    result = _readable_result(tracker_dir, job.name)
+    return result is not None and result[0] == len(job.frames)
+
+
+def _readable_result(folder: Path, sequence: str) -> tuple[int, np.ndarray | None] | None:
+    """The box file's row count and the time file's times (None without one), or None when
+    either does not parse or they differ in length."""
+    box_path, time_path = folder / f"{sequence}.txt", folder / f"{sequence}{TIME_SUFFIX}"
     try:
-        rows = len(parse_box_text(path.read_bytes(), path))
-        if time_path.is_file():
-            times = parse_box_text(time_path.read_bytes(), time_path, columns=1)
-            if len(times) != rows:
-                return False
+        rows = len(parse_box_text(box_path.read_bytes(), box_path))
+        if not time_path.is_file():
+            return rows, None
+        times = parse_box_text(time_path.read_bytes(), time_path, columns=1).reshape(-1)
     except (OSError, SparsettError):
-        return False
-    return rows == len(job.frames)
+        return None
+    return (rows, times) if len(times) == rows else None
 
 
 def read_image(path: str) -> np.ndarray:
@@ -327,14 +332,9 @@ def _finished_times(tracker_dir: Path) -> dict[str, np.ndarray]:
     times: dict[str, np.ndarray] = {}
     for time_path in sorted(folder.glob(f"*{TIME_SUFFIX}")):
         sequence = time_path.name[: -len(TIME_SUFFIX)]
-        box_path = time_path.with_name(f"{sequence}.txt")
-        try:
-            rows = len(parse_box_text(box_path.read_bytes(), box_path))
-            seconds = parse_box_text(time_path.read_bytes(), time_path, columns=1).reshape(-1)
-        except (OSError, SparsettError):
-            continue  # unfinished or damaged: tracked again, and timed then
-        if len(seconds) == rows:
-            times[sequence] = seconds
+        result = _readable_result(folder, sequence)
+        if result is not None and result[1] is not None:  # else tracked again, timed then
+            times[sequence] = result[1]
     return times
 
 

@@ -3,8 +3,9 @@
 Layouts: the real dataset (``<class>/<class>-<n>/groundtruth.txt``, ``full_occlusion.txt``,
 ``out_of_view.txt``, ``nlp.txt``, ``img/%08d.jpg``), where absent = full occlusion OR out of
 view; or the official toolkit's ``annos`` folder (``<seq>.txt``, ``absent/<seq>.txt``,
-``att/<seq>.txt`` with 14 flags, ``nlp/<seq>.txt``). The train split is every sequence of the
-real dataset that is not in the test list.
+``att/<seq>.txt`` with 14 flags, ``nlp/<seq>.txt``). The train split is the other 1,120: each
+class has sequences 1 to 20, four of them in the test list. It loads the training sequences on
+disk (a partial download trains on what it has); ``missing_train`` says which are not.
 """
 
 from __future__ import annotations
@@ -26,6 +27,14 @@ from sparsett_bench.datasets.sequence import Sequence
 from sparsett_bench.errors import InputFileError, SparsettError
 
 TEST_NAMES = spec_lines("lasot_test.txt")
+SEQUENCES_PER_CLASS = 20
+CLASSES = tuple(sorted({n.rsplit("-", 1)[0] for n in TEST_NAMES}))
+_TEST_SET = frozenset(TEST_NAMES)
+TRAIN_NAMES = tuple(
+    name
+    for name in (f"{c}-{i}" for c in CLASSES for i in range(1, SEQUENCES_PER_CLASS + 1))
+    if name not in _TEST_SET
+)
 
 
 def load(root: str | Path, split: str = "test") -> list[Sequence]:
@@ -36,7 +45,7 @@ def load(root: str | Path, split: str = "test") -> list[Sequence]:
         raise InputFileError(root, "LaSOT root not found")
     full = {p.parent.name: p.parent for p in root.glob("*/*/groundtruth.txt")}
     if split == "train":
-        names = sorted(set(full) - set(TEST_NAMES))
+        names = [n for n in TRAIN_NAMES if n in full]
         if not names:
             raise InputFileError(
                 root, "no LaSOT training sequences (<class>/<seq>/groundtruth.txt)"
@@ -76,6 +85,16 @@ def load(root: str | Path, split: str = "test") -> list[Sequence]:
             )
         )
     return sequences
+
+
+def missing_train(root: str | Path) -> list[str]:
+    """The official training sequences without a ``groundtruth.txt`` under ``root``."""
+    root = Path(root)
+    return [
+        name
+        for name in TRAIN_NAMES
+        if not (root / name.rsplit("-", 1)[0] / name / "groundtruth.txt").is_file()
+    ]
 
 
 def _full_sequence(folder: Path, short: list[str], attribute_file: Path | None) -> Sequence:

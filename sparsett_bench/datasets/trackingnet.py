@@ -18,6 +18,9 @@ from sparsett_bench.datasets.sequence import Sequence
 from sparsett_bench.errors import InputFileError, SparsettError
 
 TRAIN_CHUNKS = tuple(f"TRAIN_{k}" for k in range(12))
+# Sequences per chunk, at least: TEST holds 511, each TRAIN chunk 2,511 or 2,512 (the sizes of
+# the PyPI ``TrackingNet`` package's chunk lists).
+CHUNK_MINIMUM = {"TEST": 511, **{chunk: 2511 for chunk in TRAIN_CHUNKS}}
 
 
 def chunks_for(split: str) -> tuple[str, ...]:
@@ -47,6 +50,22 @@ def load(root: str | Path, split: str = "test") -> list[Sequence]:
         for c in chunks
         for p in sorted((c / "anno").glob("*.txt"))
     ]
+
+
+def chunk_shortfall(root: str | Path, split: str) -> str | None:
+    """What the chunk folders of ``split`` under ``root`` lack, or None. ``load`` reads the
+    chunks there are (training on a few chunks is common), so only this says which are not."""
+    root = Path(root)
+    if not root.is_dir() or not any((root / c / "anno").is_dir() for c in chunks_for(split)):
+        return None  # a folder of annotations for local scoring, not the dataset's layout
+    absent = [c for c in chunks_for(split) if not (root / c / "anno").is_dir()]
+    if absent:
+        return f"{len(absent)} chunk(s) not on disk: {', '.join(absent)} (<chunk>/anno)"
+    for chunk in chunks_for(split):
+        found = sum(1 for _ in (root / chunk / "anno").glob("*.txt"))
+        if found < CHUNK_MINIMUM[chunk]:
+            return f"{chunk}: {found} annotation files, it has {CHUNK_MINIMUM[chunk]} or more"
+    return None
 
 
 def _sequence(path: Path, frames_dir: Path | None) -> Sequence:

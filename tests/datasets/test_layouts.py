@@ -233,3 +233,44 @@ def test_a_bad_flag_is_named_by_its_line(tmp_path: Path) -> None:
     (tmp_path / "cover.label").write_text("8\n8\n0\nq\n8\n")
     with pytest.raises(InputFileError, match=r"cover\.label:4: not a number: 'q'"):
         read_flags(tmp_path / "cover.label")
+
+
+def test_lasot_train_is_the_official_1120_and_status_names_the_missing(tmp_path: Path) -> None:
+    from sparsett_bench.datasets.lasot import TEST_NAMES, TRAIN_NAMES
+    from sparsett_bench.datasets.status import _split_status
+
+    assert len(TRAIN_NAMES) == 1120  # 70 classes of 20, four of each in the test list
+    assert not set(TRAIN_NAMES) & set(TEST_NAMES)
+    make_lasot(tmp_path, [*TEST_NAMES, *TRAIN_NAMES[:2], "airplane-21"], frames=5)
+    train = load_sequences("lasot", tmp_path, "train")
+    assert [s.name for s in train] == ["airplane-2", "airplane-3"]  # not the stray airplane-21
+    status = _split_status("lasot", tmp_path, "train", check_frames=False)
+    assert status.problem == (
+        "1118 of the 1120 training sequences not on disk "
+        "(first: airplane-4, airplane-5, airplane-6, airplane-7, airplane-8)"
+    )
+    make_lasot(tmp_path, list(TRAIN_NAMES[2:]), frames=5)
+    assert _split_status("lasot", tmp_path, "train", check_frames=False).problem is None
+
+
+def test_trackingnet_status_names_missing_and_short_chunks(tmp_path: Path) -> None:
+    from sparsett_bench.datasets.status import _split_status
+
+    for chunk in ("TRAIN_0", "TRAIN_3"):
+        write_rows(tmp_path / chunk / "anno" / "a.txt", box_rows(3))
+    assert len(load_sequences("trackingnet", tmp_path, "train")) == 2  # trains on what is there
+    status = _split_status("trackingnet", tmp_path, "train", check_frames=False)
+    assert status.problem == (
+        "10 chunk(s) not on disk: TRAIN_1, TRAIN_2, TRAIN_4, TRAIN_5, TRAIN_6, TRAIN_7, "
+        "TRAIN_8, TRAIN_9, TRAIN_10, TRAIN_11 (<chunk>/anno)"
+    )
+    for k in range(12):
+        write_rows(tmp_path / f"TRAIN_{k}" / "anno" / "a.txt", box_rows(3))
+    status = _split_status("trackingnet", tmp_path, "train", check_frames=False)
+    assert status.problem == "TRAIN_0: 1 annotation files, it has 2511 or more"
+    assert _split_status("trackingnet", tmp_path, "TRAIN_5", check_frames=False).problem == (
+        "TRAIN_5: 1 annotation files, it has 2511 or more"
+    )
+    loose = tmp_path / "loose"
+    write_rows(loose / "a_0.txt", box_rows(3))  # a folder of annotations for local scoring
+    assert _split_status("trackingnet", loose, "test", check_frames=False).problem is None

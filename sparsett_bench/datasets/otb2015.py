@@ -84,6 +84,7 @@ def load(root: str | Path, split: str = "test", names: list[str] | None = None) 
                 absent=np.zeros(len(gt), dtype=bool),
                 attributes=attributes,
                 frame_paths_fn=_frames_fn(root, SPECS[name], len(gt)),
+                omitted_frames=int(SPECS[name]["init_omit"]),
             )
         )
     return sequences

@@ -31,6 +31,9 @@ class Sequence:
     cover: np.ndarray | None = field(default=None, repr=False)
     description: str | None = None
     file_boxes: np.ndarray | None = field(default=None, repr=False)
+    # Video frames before the first scored one that a result may still cover: OTB's Tiger1 is
+    # scored from frame 6 (initOmit 5), toolkits without initOmit write rows for frames 1-354.
+    omitted_frames: int = 0
     _frames: list[Path] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:

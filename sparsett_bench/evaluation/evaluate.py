@@ -2,8 +2,10 @@
 
 Results are aligned to the ground truth first (name matching happened when they were read):
 a missing sequence or missing trailing frames are failures, extra trailing frames are cut (as
-the LaSOT toolkit cuts monkey-17), and ``strict=True`` turns each of these into an error
-instead. Then every frame of every sequence and run is scored in one vectorised pass.
+the LaSOT toolkit cuts monkey-17), a run that covers the frames a benchmark omits at the start
+(OTB's Tiger1 from frame 1, 354 rows for its 349 frames) loses those leading rows, and
+``strict=True`` turns each of these into an error instead. Then every frame of every sequence
+and run is scored in one vectorised pass.
 """
 
 from __future__ import annotations
@@ -174,8 +176,16 @@ def evaluate(
         if found.times is not None:
             times[seq.name] = found.times
         for run_number, run in enumerate(found.runs):
-            if len(run) != n:
-                label = seq.name if len(found.runs) == 1 else f"{seq.name} run {run_number + 1}"
+            label = seq.name if len(found.runs) == 1 else f"{seq.name} run {run_number + 1}"
+            if seq.omitted_frames and len(run) == n + seq.omitted_frames:
+                first = seq.omitted_frames + 1
+                issues.append(
+                    f"{label}: {len(run)} boxes for {n} frames, a run from frame 1 where the "
+                    f"benchmark starts at frame {first} (rows {first}-{len(run)} scored; "
+                    f"{found.sources[run_number]})"
+                )
+                run = run[seq.omitted_frames :]
+            elif len(run) != n:
                 what = "extra frames cut" if len(run) > n else "missing frames count as failures"
                 issues.append(
                     f"{label}: {len(run)} boxes for {n} frames ({what}; "

@@ -273,3 +273,39 @@ def test_a_missing_sequence_fails_on_every_frame() -> None:
     seqs = [sequence("a", [BOX] * 2), sequence("b", [BOX] * 2)]
     lenient = score("otb2015", "official", seqs, {"a": [BOX, BOX]}, strict=False)
     assert lenient["auc"] == pytest.approx((20 / 21 + 0) / 2)  # b's frame 1 is not set to GT
+
+
+def test_a_run_over_the_omitted_leading_frames_is_realigned_not_cut() -> None:
+    """Tiger1 is scored on frames 6-354 (initOmit 5); got10k-style runs hold 354 rows."""
+    far = [200.0, 200.0, 20.0, 20.0]
+    seqs = [sequence("Tiger1", [BOX] * 4, omitted_frames=2)]
+    run = [far, far] + [BOX] * 4  # rows for the two omitted frames, then the scored four
+    assert score("otb2015", "official", seqs, {"Tiger1": run}, strict=False)["auc"] == (
+        pytest.approx(20 / 21)  # every scored row overlaps fully; cut, rows 2-4 would fail
+    )
+    with pytest.raises(
+        ResultsMismatchError,
+        match=r"Tiger1: 6 boxes for 4 frames, a run from frame 1 where the benchmark starts at "
+        r"frame 3 \(rows 3-6 scored",
+    ):
+        score("otb2015", "official", seqs, {"Tiger1": run}, strict=True)
+    cut = score("otb2015", "official", seqs, {"Tiger1": [BOX] * 4 + [far]}, strict=False)
+    assert cut["auc"] == pytest.approx(20 / 21)  # one extra row at the end is still cut
+
+
+def test_a_tiger1_run_from_frame_1_scores_as_the_published_349_rows() -> None:
+    """SiamBAN's published Tiger1 (349 rows) and the same run with five leading rows, as a
+    toolkit without initOmit writes it, score the same."""
+    from sparsett_bench.box_files import read_box_file
+    from sparsett_bench.datasets.loaders import load_sequences
+    from tests.conftest import shared_path
+
+    annotations = shared_path("annotations", "otb100")
+    [tiger] = load_sequences("otb2015", annotations, names=["Tiger1"])
+    assert (len(tiger), tiger.omitted_frames) == (349, 5)
+    published = read_box_file(shared_path("raw_results", "otb100", "SiamBAN", "Tiger1.txt"))
+    from_frame_1 = np.concatenate([np.tile(published[:1], (5, 1)), published])
+    scored = [score("otb2015", "official", [tiger], {"Tiger1": r}, strict=False)
+              for r in (published, from_frame_1)]  # fmt: skip
+    assert scored[1] == scored[0]
+    assert 0.5 < scored[0]["auc"] < 1

@@ -200,6 +200,13 @@ def evaluate(
             )
             units += [(index, seq, np.zeros((0, 4)))] * (runs_each - len(found.runs))
             unrun += [True] * (runs_each - len(found.runs))
+    unfound = sum(seq.name not in results.sequences for seq in sequences)
+    if unfound and results.unmatched:  # a naming mismatch? (a superset of results is fine)
+        listed = ", ".join(results.unmatched[:5]) + (", ..." if len(results.unmatched) > 5 else "")
+        issues.append(
+            f"{len(results.unmatched)} result file(s) match no sequence of the benchmark "
+            f"({listed}), while {unfound} sequence(s) have none"
+        )
     if strict and issues:
         shown = "\n  ".join(issues[:20])
         more = f"\n  ... and {len(issues) - 20} more" if len(issues) > 20 else ""

@@ -309,3 +309,17 @@ def test_a_tiger1_run_from_frame_1_scores_as_the_published_349_rows() -> None:
               for r in (published, from_frame_1)]  # fmt: skip
     assert scored[1] == scored[0]
     assert 0.5 < scored[0]["auc"] < 1
+
+
+def test_result_files_matching_no_sequence_are_named_when_a_sequence_has_none() -> None:
+    seqs = [sequence("a", [BOX] * 2), sequence("b", [BOX] * 2)]
+    runs = {"a": SequenceResult([np.asarray([BOX] * 2)], ["memory"])}
+    typo = TrackerResults("t", "memory", "flat", runs, unmatched=["b_typo"])
+    with pytest.raises(
+        ResultsMismatchError,
+        match=r"1 result file\(s\) match no sequence of the benchmark \(b_typo\), "
+        r"while 1 sequence\(s\) have none",
+    ):
+        evaluate(seqs, typo, get_protocol("otb2015", "official"))
+    everything = TrackerResults("t", "memory", "flat", {**runs, "b": runs["a"]}, unmatched=["c"])
+    assert evaluate(seqs, everything, get_protocol("otb2015", "official")).issues == []

@@ -14,8 +14,9 @@ checksum when they are published. `fetch` then:
   host a redirect leads to;
 * checks the size and checksum before renaming the part into place; a mismatch is
   reported with expected and actual values, the bytes are moved aside to ``<file>.corrupt``
-  and never used; when the part had been resumed from an earlier run, the file is fetched
-  once more from its first byte;
+  (kept for inspection until a verified copy takes its place, then deleted) and never used;
+  when the part had been resumed from an earlier run, the file is fetched once more from its
+  first byte;
 * retries a dropped connection (resuming; a 404 or 410 is not retried), then tries the next
   mirror, and reports every mirror's reason if all fail; a part the server answers 416 for
   (no byte after it) is the whole file, from a run stopped before its rename.
@@ -107,7 +108,7 @@ def set_aside(remote: RemoteFile) -> Path:
     """Move a verified file that proved unusable (an archive that does not extract: its size
     and digest were not published, so a cut transfer passed) to ``<file>.corrupt`` and forget
     its verification, so that the next `fetch` downloads it anew; returns where it went."""
-    corrupt = remote.path.with_name(remote.path.name + ".corrupt")
+    corrupt = _set_aside_path(remote.path)
     os.replace(remote.path, corrupt)
     _stamp_path(remote.path).unlink(missing_ok=True)
     return corrupt
@@ -145,9 +146,10 @@ def fetch(
         try:
             verify(path, remote)
             _record(path, remote)
+            _set_aside_path(path).unlink(missing_ok=True)
             return False
         except ChecksumError:
-            os.replace(path, path.with_name(path.name + ".corrupt"))
+            os.replace(path, _set_aside_path(path))
     reasons = []
     for url in remote.urls:
         for attempt in range(retries + 1):
@@ -158,11 +160,12 @@ def fetch(
                 verify(part, remote)
                 os.replace(part, path)
                 _record(path, remote)
+                _set_aside_path(path).unlink(missing_ok=True)  # up to a 90 GB archive
                 return True
             except ChecksumError as exc:
                 part = _part(path)
                 if part.exists():
-                    os.replace(part, path.with_name(path.name + ".corrupt"))
+                    os.replace(part, _set_aside_path(path))
                 if resumed and attempt < retries:
                     continue  # the stale part may hold other bytes: once more from byte 0
                 reasons.append(f"{url}: {exc}")
@@ -187,6 +190,11 @@ def fetch(
 
 def _part(path: Path) -> Path:
     return path.with_name(path.name + ".part")
+
+
+def _set_aside_path(path: Path) -> Path:
+    """Where the bytes that failed verification (or extraction) of ``path`` are kept."""
+    return path.with_name(path.name + ".corrupt")
 
 
 def _record(path: Path, remote: RemoteFile) -> None:

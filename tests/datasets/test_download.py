@@ -45,6 +45,10 @@ def test_checksum_mismatch_is_reported_and_the_bytes_are_not_used(
         download.fetch(remote(tmp_path, f"{server.url}/x.zip"))
     assert not (tmp_path / "data" / "x.zip").exists()
     assert (tmp_path / "data" / "x.zip.corrupt").read_bytes().endswith(b"!")
+    server.routes["/x.zip"] = DATA  # the mirror mended: the kept bad copy goes once this arrives
+    assert download.fetch(remote(tmp_path, f"{server.url}/x.zip"))
+    assert (tmp_path / "data" / "x.zip").read_bytes() == DATA
+    assert not (tmp_path / "data" / "x.zip.corrupt").exists()
 
 
 def test_failing_mirror_falls_back_to_the_next(server: Server, tmp_path: Path) -> None:

@@ -461,9 +461,16 @@ def download(
             return
         with _progress(quiet) as report_progress:
             downloaded, extracted = sources.run_plan(plan, report_progress)
+        unchecked = sum(1 for f in plan.files if f.remote.urls and not f.remote.digest)
+        checked = (
+            "every file checked against its published checksum"
+            if not unchecked
+            else f"{unchecked} of {len(plan.files)} files have no published checksum (only "
+            "their published size, where there is one, and a clean extraction vouch for them)"
+        )
         console.print(
-            f"{plan.title}: {downloaded} files downloaded, {extracted} archives "
-            f"extracted, everything verified"
+            f"{plan.title}: {downloaded} files downloaded, {extracted} archives extracted; "
+            f"{checked}"
         )
     except (SparsettError, OSError) as exc:
         _fail(exc)

@@ -145,6 +145,8 @@ def test_download_command_dry_run_then_run(server: Server, tmp_path: Path, monke
     real = runner.invoke(app, ["download", "lasot", "--root", str(tmp_path), "-q"])
     assert real.exit_code == 0, real.output
     assert "1 files downloaded, 1 archives extracted" in real.output
+    said = " ".join(real.output.split())
+    assert "every file checked against its published checksum" in said  # the Hub's LFS sha256
     assert (tmp_path / "cat" / "cat-1" / "groundtruth.txt").is_file()
 
 

@@ -121,6 +121,15 @@ def run_benchmark(
         runner.write_run_record(*record)
         summary.tracked = _track_with_progress(spec, todo, workers, devices, threads, console)
     summary.record = runner.write_run_record(*record)
+    failed = [outcome for outcome in summary.tracked if outcome.error is not None]
+    if failed:
+        listed = "\n  ".join(f"{o.name}: {o.error}" for o in failed[:20])
+        more = f"\n  ... and {len(failed) - 20} more" if len(failed) > 20 else ""
+        raise SparsettError(
+            f"{len(failed)} sequence(s) not tracked, their frames unreadable (the other results "
+            f"are written):\n  {listed}{more}\nMend them and run the same command again: "
+            "finished sequences are skipped."
+        )
     all_jobs = runner.jobs_for(sequences)
     summary.complete = all(runner.is_done(f, job) for f in folders for job in all_jobs)
     if summary.complete and (key, split) in SERVER_SCORED:

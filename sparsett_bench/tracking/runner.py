@@ -7,6 +7,7 @@ machine, and the speed over every finished sequence).
 - Resume: a sequence is done when its box file exists with one row per frame. The time file
   is written first and the box file last, each atomically (`write_sequence_result`), so a run
   killed at any moment leaves only complete sequences behind, and a restart tracks the others.
+  A sequence with a frame that cannot be read fails alone (`Outcome.error`); the rest run on.
 - Parallel: ``workers`` processes take sequences from a queue; each builds its own tracker on
   its device (listed devices are dealt round-robin). Each process uses ``threads`` intra-op
   threads whatever the number of workers, so results do not depend on ``workers``.
@@ -53,9 +54,12 @@ class Job:
 
 @dataclass(frozen=True)
 class Outcome:
+    """A tracked job, or one whose frames could not be read (``error``; nothing written)."""
+
     name: str
     frames: int
     seconds: float
+    error: str | None = None
 
 
 def jobs_for(sequences: Iterable) -> list[Job]:
@@ -138,7 +142,12 @@ def track(tracker: Tracker, job: Job) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _run_job(tracker: Tracker, job: Job, tracker_dir: Path) -> Outcome:
-    boxes, times = track(tracker, job)
+    """Track ``job`` and write its result; a frame that cannot be read fails this job only,
+    so that one damaged sequence does not stop a run over hundreds."""
+    try:
+        boxes, times = track(tracker, job)
+    except InputFileError as exc:
+        return Outcome(job.name, 0, 0.0, error=str(exc))
     write_sequence_result(tracker_dir, job.name, boxes, times)
     return Outcome(job.name, len(job.frames), float(times.sum()))
 

@@ -412,3 +412,37 @@ def test_a_model_is_not_resumed_under_other_threads_or_cpu_kernels(tmp_path) -> 
     with pytest.raises(SparsettError, match=r"tracked otherwise \(cpu_kernels AVX512 -> AVX2, "
                                             r"threads 1 -> 2\)"):  # fmt: skip
         check_configuration(tmp_path, spec, execution=same | {"threads": 2, "cpu_kernels": "AVX2"})
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_sequence_with_a_missing_frame_fails_alone(tmp_path, otb_root, workers) -> None:
+    from sparsett_bench.tracking.benchmark_run import run_benchmark
+    from sparsett_bench.tracking.factory import TrackerSpec
+
+    root = tmp_path / "otb"
+    root.mkdir()
+    (root / "Crossing").symlink_to(otb_root / "Crossing")
+    images = root / "Football1" / "img"
+    images.mkdir(parents=True)
+    (root / "Football1" / "groundtruth_rect.txt").symlink_to(
+        otb_root / "Football1" / "groundtruth_rect.txt"
+    )
+    for frame in sorted((otb_root / "Football1" / "img").glob("*.jpg")):
+        if frame.name != "0040.jpg":
+            (images / frame.name).symlink_to(frame)
+    kcf = TrackerSpec("opencv-kcf", "opencv-kcf")
+    arguments = dict(root=root, results=tmp_path / "results", names=["Football1", "Crossing"],
+                     workers=workers)  # fmt: skip
+    with pytest.raises(
+        SparsettError,
+        match=r"1 sequence\(s\) not tracked, their frames unreadable \(the other results are "
+        r"written\):\n  Football1: \S+/Football1/img/0040\.jpg: missing or not a readable image",
+    ):
+        run_benchmark("otb2015", kcf, **arguments)
+    tracked = tmp_path / "results" / "opencv-kcf"
+    assert len((tracked / "Crossing.txt").read_text().splitlines()) == FRAMES["Crossing"]
+    assert not (tracked / "Football1.txt").exists()
+    (images / "0040.jpg").symlink_to(otb_root / "Football1" / "img" / "0040.jpg")
+    summary = run_benchmark("otb2015", kcf, **arguments)
+    assert summary.skipped == ["Crossing"] and summary.complete
+    assert len((tracked / "Football1.txt").read_text().splitlines()) == FRAMES["Football1"]

@@ -212,7 +212,8 @@ def evaluate(
         more = f"\n  ... and {len(issues) - 20} more" if len(issues) > 20 else ""
         raise ResultsMismatchError(
             f"results of {results.tracker} ({results.location}) do not match the benchmark:\n  "
-            f"{shown}{more}\nUse --lenient to score missing frames as failures and cut extra ones."
+            f"{shown}{more}\nUse --lenient to score them as the official tools do (missing "
+            "sequences, runs and frames count as failures, extra frames are cut)."
         )
     run_sequence_arr = np.array([index for index, _, _ in units], dtype=np.intp)
     lengths = np.array([len(seq) for _, seq, _ in units], dtype=np.intp)

@@ -17,7 +17,8 @@ one file per folder instead of hundreds.
 Files live in ``$SPARSETT_CACHE_DIR/index`` and ``.../trees`` (default
 ``~/.cache/sparsett-bench``; ``SPARSETT_CACHE_DIR=off`` disables caching). They are written
 atomically (indexes at exit or by `flush`) and carry a CRC-32: a damaged or foreign file is
-ignored and rebuilt. Safe to delete.
+ignored and rebuilt. Their names include `code_stamp`, so another version of this code never
+reads them. Safe to delete.
 """
 
 from __future__ import annotations
@@ -52,6 +53,19 @@ def _cache_root_for(setting: str | None) -> Path | None:
     if setting is not None and setting.strip().lower() in ("", "off", "0", "none"):
         return None
     return Path(setting) if setting else Path.home() / ".cache" / "sparsett-bench"
+
+
+@functools.cache
+def code_stamp() -> str:
+    """A digest of this package's source files (path, size, mtime): what is cached was made
+    by this code, so an upgraded or edited sparsett-bench never reads its older parses."""
+    package = Path(__file__).resolve().parent
+    lines = sorted(
+        f"{path.relative_to(package)}\0{info.st_size}\0{info.st_mtime_ns}"
+        for path in package.rglob("*.py")
+        if (info := path.stat())
+    )
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
 
 
 def file_stamp(stat: os.stat_result) -> Stamp:
@@ -134,7 +148,7 @@ def _index_for(root: Path, container: Path) -> _Index:
     for index in _INDEXES.values():
         if index.container == container:
             return index
-    digest = hashlib.sha256(str(container).encode()).hexdigest()[:32]
+    digest = hashlib.sha256(f"{code_stamp()}\0{container}".encode()).hexdigest()[:32]
     return _Index(root / "index" / f"{digest}.idx", container)
 
 
@@ -198,7 +212,8 @@ def cached_tree(
     fingerprint = tree_fingerprint(root) if cache is not None else None
     if fingerprint is None:
         return build()
-    key = hashlib.sha256(f"{kind}\0{Path(root).resolve()}\0{params}".encode()).hexdigest()[:32]
+    key = f"{code_stamp()}\0{kind}\0{Path(root).resolve()}\0{params}"
+    key = hashlib.sha256(key.encode()).hexdigest()[:32]
     path = cache / "trees" / f"{key}.bin"
     with contextlib.suppress(OSError, ValueError, KeyError, TypeError), path.open("rb") as handle:
         buffer = np.empty(os.fstat(handle.fileno()).st_size, dtype=np.uint8)

@@ -54,12 +54,7 @@ def tracker_results(location: Path, expected: list[str], tracker: str) -> Tracke
 
 def _encode_sequences(sequences: list[Sequence]) -> dict[str, np.ndarray | str]:
     return {
-        "meta": json.dumps(
-            [
-                [s.name, list(s.attributes), s.image_size, s.description, s.cover is not None]
-                for s in sequences
-            ]
-        ),
+        "meta": json.dumps([_sequence_meta(s) for s in sequences]),
         "lengths": np.array([len(s) for s in sequences], dtype=np.int64),
         "boxes": np.concatenate([s.file_boxes for s in sequences]),
         "absent": np.concatenate([s.absent for s in sequences]),
@@ -69,11 +64,18 @@ def _encode_sequences(sequences: list[Sequence]) -> dict[str, np.ndarray | str]:
     }
 
 
+def _sequence_meta(s: Sequence) -> list:
+    return [
+        s.name, list(s.attributes), s.image_size, s.description, s.cover is not None,
+        s.omitted_frames,
+    ]  # fmt: skip
+
+
 def _decode_sequences(arrays: dict) -> list[Sequence]:
     meta = json.loads(arrays["meta"])
     bounds = np.concatenate([[0], np.cumsum(arrays["lengths"])])
     out = []
-    for (name, attributes, size, description, has_cover), a, b in zip(
+    for (name, attributes, size, description, has_cover, omitted), a, b in zip(
         meta, bounds[:-1], bounds[1:], strict=True
     ):
         out.append(
@@ -85,6 +87,7 @@ def _decode_sequences(arrays: dict) -> list[Sequence]:
                 image_size=tuple(size) if size else None,
                 cover=arrays["cover"][a:b] if has_cover else None,
                 description=description,
+                omitted_frames=omitted,
             )
         )
     return out

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from sparsett_bench import parse_cache
 from sparsett_bench.datasets.loaders import load_sequences
+from sparsett_bench.datasets.sequence import Sequence
 from sparsett_bench.evaluation import snapshots
 from sparsett_bench.evaluation.results_io import load_tracker_results
 from tests.conftest import shared_path
@@ -20,13 +23,15 @@ def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def same_sequences(a, b) -> bool:
+    """Every field that evaluation reads is equal (frames are not kept: evaluation only)."""
+    scored = [f.name for f in dataclasses.fields(Sequence) if not f.name.startswith("_")]
+    scored.remove("frame_paths_fn")
     return all(
-        x.name == y.name
-        and x.attributes == y.attributes
-        and np.array_equal(x.boxes, y.boxes, equal_nan=True)
-        and np.array_equal(x.file_boxes, y.file_boxes, equal_nan=True)
-        and np.array_equal(x.absent, y.absent)
+        np.array_equal(getattr(x, f), getattr(y, f), equal_nan=True)
+        if isinstance(getattr(x, f), np.ndarray)
+        else getattr(x, f) == getattr(y, f)
         for x, y in zip(a, b, strict=True)
+        for f in scored
     )
 
 
@@ -41,6 +46,24 @@ def test_annotations_round_trip_and_refresh_on_change(tmp_path: Path) -> None:
     (root / "absent" / "airplane-1.txt").write_text("1\n" * len(fresh[0]))
     changed = snapshots.annotations("lasot", root, "test")
     assert changed[0].absent.all() and np.isnan(changed[0].boxes).all()
+
+
+def test_otb_annotations_keep_tiger1s_omitted_frames(tmp_path: Path) -> None:
+    root = shared_path("annotations", "otb100")
+    for _ in range(2):  # built, then read back
+        cached = {s.name: s for s in snapshots.annotations("otb2015", root, "test")}
+        assert cached["Tiger1"].omitted_frames == 5
+    assert same_sequences(list(cached.values()), load_sequences("otb2015", root))
+
+
+def test_another_version_of_the_code_does_not_read_the_snapshot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = shared_path("annotations", "otb100")
+    snapshots.annotations("otb2015", root, "test")
+    monkeypatch.setattr(parse_cache, "code_stamp", lambda: "another version")
+    snapshots.annotations("otb2015", root, "test")
+    assert len(list((tmp_path / "cache" / "trees").iterdir())) == 2
 
 
 def test_results_round_trip(tmp_path: Path) -> None:

@@ -227,6 +227,9 @@ def evaluate(
     # Boxes are laid out as (4, F) and viewed as (F, 4): contiguous columns, much faster.
     gt = _columns([(seq.file_boxes if protocol.file_boxes else seq.boxes).T for _, seq, _ in units])
     pred = _columns([_padded(run, len(seq)).T for _, seq, run in units])
+    file_gt_nan = None  # the toolkits gate their fallback on the file's rows (LaSOT has no NaN)
+    if protocol.fallback != "none" and not protocol.file_boxes:
+        file_gt_nan = np.concatenate([np.isnan(seq.file_boxes).any(axis=1) for _, seq, _ in units])
     iou, center, norm_center, keep = frame_errors(
         protocol,
         gt,
@@ -247,6 +250,7 @@ def evaluate(
             if protocol.clip_to_image
             else None
         ),
+        file_gt_nan,
     )
     run_of = frame_run[keep]
     n_runs = len(lengths)
@@ -283,13 +287,18 @@ def frame_errors(
     absent: np.ndarray | None,
     cover: np.ndarray | None,
     image_size: np.ndarray | None,
+    file_gt_nan: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per-frame IoU, centre error, normalized centre error and the scored-frame mask.
 
     ``first`` marks every run's frame 1, ``initialised`` those of runs that exist: a missing
     sequence or run is not set to the ground truth on frame 1 (every frame of it fails).
     ``absent``, ``cover`` and ``image_size`` are only needed (and only passed) when the
-    protocol uses absent flags, cover labels or clipping to the image.
+    protocol uses absent flags, cover labels or clipping to the image. ``file_gt_nan`` marks
+    the frames whose row in the annotation file is NaN, where ``gt`` also has NaN on absent
+    frames: the previous-box fallback skips only those (as MATLAB and pytracking do, so on
+    LaSOT, whose files have no NaN, an invalid box on an absent frame is replaced too and the
+    last valid box carries through the absence).
 
     Sentinels follow the MATLAB toolkits: IoU -1 fails every success threshold; a distance
     of -1 passes every precision threshold, +inf passes none; NaN passes nothing.
@@ -307,7 +316,7 @@ def frame_errors(
             invalid = ~(p_cols[2] > 0) | ~(p_cols[3] > 0) | ~finite
         else:
             invalid = (pred[:, 2] == 0) | (pred[:, 3] == 0)
-        replace = invalid & ~gt_nan & ~first & ~missing
+        replace = invalid & ~(gt_nan if file_gt_nan is None else file_gt_nan) & ~first & ~missing
         source = np.maximum.accumulate(np.where(replace, 0, np.arange(len(pred))))
         pred = pred.T[:, source].T  # a new array, still column-contiguous
     if p.first_frame_gt:  # ``pred`` is this function's own array: edited in place

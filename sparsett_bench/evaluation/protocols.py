@@ -76,7 +76,7 @@ class Protocol:
 _OTB_MATLAB = (
     "frame 1 := ground truth",
     "a prediction that is NaN or has w <= 0 or h <= 0 is replaced by the previous one "
-    "(frames 2.., where the ground truth is not NaN)",
+    "(frames 2.., where the annotation file's row is not NaN: LaSOT's absent frames too)",
     "IoU continuous; S(t) = #(IoU > t) / L on t = 0:0.05:1; AUC = mean of the 21 points",
     "precision = #(centre error <= 20 px) / L, centre = xy + (wh - 1) / 2",
     "per sequence, then the mean over sequences",

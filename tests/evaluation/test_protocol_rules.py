@@ -323,3 +323,12 @@ def test_result_files_matching_no_sequence_are_named_when_a_sequence_has_none() 
         evaluate(seqs, typo, get_protocol("otb2015", "official"))
     everything = TrackerResults("t", "memory", "flat", {**runs, "b": runs["a"]}, unmatched=["c"])
     assert evaluate(seqs, everything, get_protocol("otb2015", "official")).issues == []
+
+
+def test_lasot_carries_the_last_valid_box_through_an_absence() -> None:
+    """calc_seq_err_robust.m tests the file's GT row for NaN (LaSOT's have none), so the
+    invalid box of absent frame 2 and of visible frame 3 both become frame 1's box."""
+    seqs = [sequence("a", [BOX] * 3, absent=[False, True, False])]
+    pred = {"a": [BOX, [0, 0, 0, 0], [0, 0, 0, 0]]}
+    # Frames 1 and 3 overlap fully (20 of 21 thresholds), absent frame 2 fails: 40/63.
+    assert score("lasot", "official", seqs, pred)["auc"] == pytest.approx(40 / 63)

@@ -3,7 +3,8 @@
 The same OTB target is ``Jogging-1`` (pysot), ``Jogging_1`` (pytracking), ``jogging-1`` (OTB
 MATLAB), ``Jogging.1`` (got10k) or ``Jogging1`` (TC128); pytracking prefixes UAV123 tracks with
 ``uav_``. Names are compared, in order of preference: exactly; ignoring case; with ``-``, ``_``,
-``.`` and spaces unified; with a known dataset prefix removed; and finally with separators
+``.`` and spaces unified; with a known dataset prefix removed; by a target's other name
+(OTB's ``Human4-2`` is plain ``Human4`` in pytracking and got10k); and finally with separators
 dropped, only where that loose form is unique among the expected names. A separator between
 two digits is never dropped: UAV123 has both ``car1_1`` and ``car11``, which must not match
 each other even when only one of them is expected (a partial download or a subset).
@@ -16,6 +17,9 @@ from collections.abc import Iterable
 
 _SEPARATORS = re.compile(r"[-_. ]+")
 _KNOWN_PREFIXES = ("uav-", "otb-", "lasot-", "got10k-", "trackingnet-")
+# Other names of one target (unified form -> canonical): OTB's Human4 is scored on its second
+# ground-truth file, and pytracking and the got10k toolkit call that target plain ``Human4``.
+_ALIASES = {"human4": "Human4-2"}
 
 
 def unified(name: str) -> str:
@@ -49,9 +53,11 @@ class NameMatcher:
             if key in index:
                 return index[key]
         key = unified(found)
-        for prefix in _KNOWN_PREFIXES:
-            if key.startswith(prefix) and key[len(prefix) :] in self._unified:
-                return self._unified[key[len(prefix) :]]
+        for bare in (key, *(key[len(p) :] for p in _KNOWN_PREFIXES if key.startswith(p))):
+            if bare != key and bare in self._unified:
+                return self._unified[bare]
+            if _ALIASES.get(bare) in self._exact:
+                return _ALIASES[bare]
         return self._loose.get(_loose(found))
 
     def assign(self, found: Iterable[str]) -> dict[str, str]:

@@ -22,6 +22,8 @@ OTB = ["Jogging-1", "Jogging-2", "Skating2-1", "Skating2-2", "Human4-2", "Human2
         ("JOGGING 2", "Jogging-2"),
         ("Human4.2", "Human4-2"),
         ("human4_2", "Human4-2"),
+        ("Human4", "Human4-2"),  # pytracking's otbdataset.py and got10k's OTB: the .2 GT file
+        ("otb_human4", "Human4-2"),
         ("Skating2.1", "Skating2-1"),
         ("Skating2-2", "Skating2-2"),
         ("tiger1", "Tiger1"),

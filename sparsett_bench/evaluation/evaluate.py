@@ -215,6 +215,14 @@ def evaluate(
             f"{shown}{more}\nUse --lenient to score them as the official tools do (missing "
             "sequences, runs and frames count as failures, extra frames are cut)."
         )
+    names = {seq.name for seq in sequences}
+    twice = [(used, ignored) for sequence, used, ignored in results.duplicates if sequence in names]
+    if twice:  # a warning only: the closest spelling is scored
+        listed = ", ".join(f"{used} over {ignored}" for used, ignored in twice[:3])
+        issues.append(
+            f"{len(twice)} sequence(s) with two result files, the closer spelling scored "
+            f"({listed}{', ...' if len(twice) > 3 else ''})"
+        )
     run_sequence_arr = np.array([index for index, _, _ in units], dtype=np.intp)
     lengths = np.array([len(seq) for _, seq, _ in units], dtype=np.intp)
     given = np.minimum([len(run) for _, _, run in units], lengths)

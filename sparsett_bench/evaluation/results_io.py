@@ -58,7 +58,10 @@ class TrackerResults:
     location: str
     layout: str
     sequences: dict[str, SequenceResult] = field(default_factory=dict)
-    unmatched: list[str] = field(default_factory=list)
+    unmatched: list[str] = field(default_factory=list)  # names that denote no sequence
+    # [sequence, name used, name ignored]: two files (or folders) of one sequence, such as
+    # Jogging-1.txt beside Jogging_1.txt; the closer spelling is scored.
+    duplicates: list[list[str]] = field(default_factory=list)
 
 
 class _Tree:
@@ -178,7 +181,7 @@ def _load_runs(
     out = TrackerResults(tracker, str(tree.location), layout)
     for parent, files in runs:
         assigned = matcher.assign(files)
-        out.unmatched += sorted(set(files) - set(assigned.values()))
+        _record_unassigned(out, matcher, files, assigned)
         for seq, stem in assigned.items():
             key = files[stem]
             boxes = _parse(tree, key)
@@ -213,8 +216,20 @@ def _load_got10k_layout(
         if time_key in tree.files:
             entry.times = _parse_times(tree, time_key)
         out.sequences[seq] = entry
-    out.unmatched = sorted(set(folders) - set(assigned.values()))
+    _record_unassigned(out, matcher, folders, assigned)
     return out
+
+
+def _record_unassigned(
+    out: TrackerResults, matcher: NameMatcher, found: Iterable[str], assigned: dict[str, str]
+) -> None:
+    """Sort the names ``assign`` left out into ``unmatched`` and ``duplicates``."""
+    for name in sorted(set(found) - set(assigned.values())):
+        target = matcher.match(name)
+        if target is None:
+            out.unmatched.append(name)
+        else:
+            out.duplicates.append([target, assigned[target], name])
 
 
 def _parse(tree: _Tree, key: str) -> np.ndarray:

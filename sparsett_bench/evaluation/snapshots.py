@@ -104,6 +104,7 @@ def _encode_results(results: TrackerResults) -> dict[str, np.ndarray | str]:
                 "location": results.location,
                 "layout": results.layout,
                 "unmatched": results.unmatched,
+                "duplicates": results.duplicates,
                 "sequences": [
                     [
                         n,
@@ -125,8 +126,9 @@ def _encode_results(results: TrackerResults) -> dict[str, np.ndarray | str]:
 def _decode_results(arrays: dict) -> TrackerResults:
     meta = json.loads(arrays["meta"])
     out = TrackerResults(
-        meta["tracker"], meta["location"], meta["layout"], unmatched=meta["unmatched"]
-    )
+        meta["tracker"], meta["location"], meta["layout"], unmatched=meta["unmatched"],
+        duplicates=meta["duplicates"],
+    )  # fmt: skip
     run_bounds = np.concatenate([[0], np.cumsum(arrays["run_lengths"])])
     time_bounds = np.concatenate([[0], np.cumsum(arrays["time_lengths"])])
     run = 0

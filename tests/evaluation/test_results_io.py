@@ -268,7 +268,7 @@ def test_exact_name_wins_over_a_loose_one(tmp_path: Path) -> None:
     write(tmp_path / "t" / "bike1_.json", '{"res": [[9, 9, 9, 9]]}')
     results = load_tracker_results(tmp_path / "t", ["bike1"])
     assert results.sequences["bike1"].boxes.tolist() == [[1, 2, 3, 4]]
-    assert results.unmatched == ["bike1_"]
+    assert results.duplicates == [["bike1", "bike1", "bike1_"]]
 
 
 floats = st.floats(allow_nan=False, allow_infinity=False, width=64)
@@ -339,7 +339,10 @@ def test_uav123_tld_folder_maps_all_123_tracks() -> None:
     # left over: the unsplit parents of the X_1, X_2 ... tracks, and the "<name>_" copies
     parents = {n.rsplit("_", 1)[0] for n in uav123.NAMES if re.fullmatch(r".+\d_\d+", n)}
     stems = {p.name[: -len(".json")] for p in folder.glob("*.json")}
-    assert set(results.unmatched) == parents | {s for s in stems if s.endswith("_")}
+    assert set(results.unmatched) == {s for s in stems if s.rstrip("_") in parents}
+    assert sorted(ignored for _, _, ignored in results.duplicates) == sorted(
+        s for s in stems if s.endswith("_") and s[:-1] in uav123.NAMES
+    )  # the copies of scored tracks are named as such
     car = results.sequences["car1_1"].boxes[:2].tolist()
     assert car == [[623, 476, 69, 89], [623, 474, 69, 89]]  # car1_1.json, not car11.json
 
@@ -355,3 +358,22 @@ def test_ocean_online_got10k_submission_reads_180_sequences_with_times() -> None
     first = results.sequences["GOT-10k_Test_000001"]
     assert first.boxes[0].tolist() == [395.0, 340.0, 532.0, 407.0]
     assert first.times[:3].tolist() == [9.575, 1.7834, 0.046617]
+
+
+def test_two_files_of_one_sequence_are_both_named(tmp_path: Path) -> None:
+    from sparsett_bench.datasets.sequence import Sequence
+    from sparsett_bench.evaluation.evaluate import evaluate
+    from sparsett_bench.evaluation.protocols import get_protocol
+
+    write(tmp_path / "t" / "Jogging-1.txt", "1,2,30,40\n2.5,3.5,31,41\n")
+    write(tmp_path / "t" / "Jogging_1.txt", "9,9,9,9\n9,9,9,9\n")
+    results = load_tracker_results(tmp_path / "t", ["Jogging-1"])
+    assert results.sequences["Jogging-1"].boxes.tolist() == BOXES.tolist()  # the exact name
+    assert results.duplicates == [["Jogging-1", "Jogging-1", "Jogging_1"]]
+    assert results.unmatched == []
+    sequences = [Sequence("Jogging-1", BOXES, np.zeros(2, bool))]
+    strict = evaluate(sequences, results, get_protocol("otb2015", "official"))  # a warning
+    assert strict.issues == [
+        "1 sequence(s) with two result files, the closer spelling scored (Jogging-1 over Jogging_1)"
+    ]
+    assert strict.scores()["auc"] == pytest.approx(20 / 21)  # both rows overlap exactly

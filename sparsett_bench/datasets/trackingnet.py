@@ -8,7 +8,8 @@ golden pair) a folder or a zip of ``<seq>.txt`` files is read as well.
 from __future__ import annotations
 
 import zipfile
-from pathlib import Path
+import zlib
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 
@@ -83,10 +84,17 @@ def _from_zip(path: Path) -> list[Sequence]:
     sequences = []
     with zipfile.ZipFile(path) as archive:
         for member in sorted(archive.namelist()):
-            if member.endswith(".txt") and not member.endswith("/"):
-                gt = parse_box_text(archive.read(member), f"{path}:{member}")
-                name = Path(member).stem
-                sequences.append(Sequence(name=name, boxes=gt, absent=np.zeros(len(gt), bool)))
+            if not member.endswith(".txt") or "__MACOSX/" in member:  # macOS resource forks
+                continue
+            name = PurePosixPath(member).stem
+            if name.startswith("._"):
+                continue
+            try:
+                data = archive.read(member)
+            except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+                raise InputFileError(f"{path}:{member}", f"damaged zip member ({exc})") from None
+            gt = parse_box_text(data, f"{path}:{member}")
+            sequences.append(Sequence(name=name, boxes=gt, absent=np.zeros(len(gt), bool)))
     if not sequences:
         raise InputFileError(path, "zip holds no <seq>.txt files")
     return sequences

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -72,7 +73,14 @@ class _Tree:
         self.files: dict[str, object] = {}
         if location.is_file():
             if not zipfile.is_zipfile(location):
-                raise InputFileError(location, "expected a results folder or a zip of results")
+                with location.open("rb") as handle:
+                    damaged = handle.read(4) == b"PK\x03\x04"  # a zip cut short
+                raise InputFileError(
+                    location,
+                    "a damaged zip (its central directory is missing: cut short?)"
+                    if damaged
+                    else "expected a results folder or a zip of results",
+                )
             self._zip = zipfile.ZipFile(location)
             for info in self._zip.infolist():
                 if (
@@ -94,7 +102,10 @@ class _Tree:
     def read(self, key: str) -> bytes:
         item = self.files[key]
         if self._zip is not None:
-            return self._zip.read(item)
+            try:
+                return self._zip.read(item)
+            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+                raise InputFileError(self.name(key), f"damaged zip member ({exc})") from None
         return item.read_bytes()
 
     def name(self, key: str) -> str:

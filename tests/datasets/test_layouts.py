@@ -192,6 +192,10 @@ def test_trackingnet_chunks_and_zip(tmp_path: Path) -> None:
     with zipfile.ZipFile(archive, "w") as z:
         z.writestr("x_0.txt", "1,2,3,4\n5,6,7,8\n")
     assert load_sequences("trackingnet", archive)[0].boxes.tolist() == [[1, 2, 3, 4], [5, 6, 7, 8]]
+    with zipfile.ZipFile(archive, "a") as z:  # as the macOS Finder zips a folder
+        z.writestr("__MACOSX/._x_0.txt", b"\x00\x05\x16\x07 Mac OS X resource fork")
+        z.writestr("._y_0.txt", b"\x00\x05\x16\x07")
+    assert [s.name for s in load_sequences("trackingnet", archive)] == ["x_0"]
 
 
 def test_frames_are_the_numbered_jpgs_in_number_order(tmp_path: Path) -> None:

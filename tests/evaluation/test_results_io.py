@@ -377,3 +377,20 @@ def test_two_files_of_one_sequence_are_both_named(tmp_path: Path) -> None:
         "1 sequence(s) with two result files, the closer spelling scored (Jogging-1 over Jogging_1)"
     ]
     assert strict.scores()["auc"] == pytest.approx(20 / 21)  # both rows overlap exactly
+
+
+def test_a_damaged_results_zip_is_named_with_its_member(tmp_path: Path) -> None:
+    import zipfile
+
+    archive = tmp_path / "t.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("t/Couple.txt", "1,2,30,40\n" * 200)
+    data = bytearray(archive.read_bytes())
+    start = data.index(b"t/Couple.txt") + len("t/Couple.txt")  # the member's compressed bytes
+    data[start + 2] ^= 0xFF
+    archive.write_bytes(bytes(data))
+    with pytest.raises(InputFileError, match=r"t\.zip:t/Couple\.txt: damaged zip member"):
+        load_tracker_results(archive, ["Couple"])
+    archive.write_bytes(bytes(data[: len(data) // 2]))  # cut short: no central directory
+    with pytest.raises(InputFileError, match=r"t\.zip: a damaged zip \(its central directory"):
+        load_tracker_results(archive, ["Couple"])

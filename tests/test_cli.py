@@ -223,6 +223,8 @@ def test_trackers_named_in_another_case_are_gated_under_their_own_names(tmp_path
          "tolerance_points 'half': expected a number >= 0"),
         ({"trackers": {"SiamBAN": {"auc": None}}}, "trackers.SiamBAN.auc None: expected a number"),
         ({"trackers": {"SiamBAN": [0.69]}}, "trackers.SiamBAN: expected a table of metric: value"),
+        ({"trackers": {"SiamBAN": {"AUC": 0.69}}}, "trackers.SiamBAN.AUC: not a score of "
+         "protocol otb2015/official (its scores: auc, precision, norm_precision)"),
     ],
 )  # fmt: skip
 def test_a_malformed_baseline_is_an_error_naming_the_entry(tmp_path, document, reason) -> None:
@@ -233,6 +235,17 @@ def test_a_malformed_baseline_is_an_error_naming_the_entry(tmp_path, document, r
                                             str(baseline)))  # fmt: skip
     assert result.exit_code == 2, result.output
     assert f"{baseline}: {reason}" in " ".join(result.output.split())
+
+
+def test_a_drop_below_a_hundredth_of_a_point_is_not_printed_as_zero() -> None:
+    from sparsett_bench.evaluation.baseline import Regression
+
+    assert Regression("SiamBAN", "auc", 86.71234, 86.71).describe() == (
+        "SiamBAN auc: 86.710000 < baseline 86.712340 (-0.002340 points)"
+    )
+    assert Regression("SiamBAN", "auc", 86.7, 85.2).describe() == (
+        "SiamBAN auc: 85.20 < baseline 86.70 (-1.50 points)"
+    )
 
 
 def test_explain_prints_the_rules_under_quiet_too(tmp_path: Path) -> None:

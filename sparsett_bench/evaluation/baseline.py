@@ -30,9 +30,10 @@ class Regression:
         if self.current is None:
             return f"{self.tracker}: no results (baseline {self.metric} {self.baseline:.2f})"
         drop = self.baseline - self.current
+        digits = 2 if drop >= 0.005 else 6  # a drop under --tolerance 0 must not read -0.00
         return (
-            f"{self.tracker} {self.metric}: {self.current:.2f} < baseline "
-            f"{self.baseline:.2f} (-{drop:.2f} points)"
+            f"{self.tracker} {self.metric}: {self.current:.{digits}f} < baseline "
+            f"{self.baseline:.{digits}f} (-{drop:.{digits}f} points)"
         )
 
 
@@ -102,6 +103,15 @@ def check_baseline(report: Report, path: Path, tolerance: float | None = None) -
         else float(document.get("tolerance_points", DEFAULT_TOLERANCE))
     )
     current = {e.tracker: e.scores() for e in report.evaluations}
+    known = report.protocol.score_names()
+    for tracker, scores in document["trackers"].items():
+        unknown = [metric for metric in scores if metric not in known]
+        if unknown:
+            raise InputFileError(
+                path,
+                f"trackers.{tracker}.{unknown[0]}: not a score of protocol "
+                f"{report.protocol.key} (its scores: {', '.join(known)})",
+            )
     regressions = []
     for tracker, scores in document["trackers"].items():
         if tracker not in current:
@@ -110,7 +120,7 @@ def check_baseline(report: Report, path: Path, tolerance: float | None = None) -
             continue
         for metric, value in scores.items():
             base = 100.0 * float(value)
-            now = 100.0 * current[tracker].get(metric, float("nan"))
+            now = 100.0 * current[tracker][metric]
             if not now >= base - limit:
                 regressions.append(Regression(tracker, metric, base, now))
     return regressions

@@ -40,6 +40,23 @@ def cell(value: object, decimals: int = 2) -> str:
     return str(value)
 
 
+_LATEX_SPECIAL = {
+    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
+    "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+}  # fmt: skip
+
+
+def latex_text(text: str) -> str:
+    """``text`` as LaTeX typesets it literally (a tracker named ``Siam_BAN&50%``)."""
+    return "".join(_LATEX_SPECIAL.get(char, char) for char in text)
+
+
+def markdown_text(text: str) -> str:
+    """``text`` for a Markdown table cell: ``|`` would end the cell, ``*`` and a backquote
+    would start emphasis or code (``_`` inside a word emphasises nothing, and is kept)."""
+    return "".join("\\" + char if char in "\\|*`" else char for char in text)
+
+
 def markdown(report: Report) -> str:
     cols = columns(report)
     rows = overall_rows(report)
@@ -56,7 +73,7 @@ def markdown(report: Report) -> str:
         for key, _ in cols:
             text = cell(row[key])
             cells.append(f"**{text}**" if best.get(key) == row[key] else text)
-        lines.append(f"| {row['tracker']} | " + " | ".join(cells) + " |")
+        lines.append(f"| {markdown_text(str(row['tracker']))} | " + " | ".join(cells) + " |")
     attr = attribute_rows(report)
     if attr:
         trackers = [e.tracker for e in report.ranked()]
@@ -65,7 +82,7 @@ def markdown(report: Report) -> str:
                 "",
                 f"{title} per attribute:",
                 "",
-                "| Attribute | Seqs | " + " | ".join(trackers) + " |",
+                "| Attribute | Seqs | " + " | ".join(map(markdown_text, trackers)) + " |",
                 "|---|---:|" + "---:|" * len(trackers),
             ]
             lines += _attribute_lines(attr, trackers, metric)
@@ -105,9 +122,7 @@ def latex(report: Report) -> str:
     out = [
         "\\begin{tabular}{l" + "r" * len(cols) + "}",
         "\\hline",
-        "Tracker & "
-        + " & ".join(h.replace("@", "@").replace("%", "\\%") for _, h in cols)
-        + " \\\\",
+        "Tracker & " + " & ".join(latex_text(h) for _, h in cols) + " \\\\",
         "\\hline",
     ]
     for row in rows:
@@ -115,7 +130,7 @@ def latex(report: Report) -> str:
         for key, _ in cols:
             text = cell(row[key])
             cells.append(f"\\textbf{{{text}}}" if best.get(key) == row[key] else text)
-        name = str(row["tracker"]).replace("_", "\\_")
+        name = latex_text(str(row["tracker"]))
         out.append(f"{name} & " + " & ".join(cells) + " \\\\")
     out += ["\\hline", "\\end{tabular}"]
     return "\n".join(out) + "\n"

@@ -163,6 +163,7 @@ def evaluate(
     units: list[tuple[int, Sequence, np.ndarray]] = []  # (sequence index, sequence, boxes)
     unrun: list[bool] = []  # per unit: no result at all (even frame 1 fails, never set to GT)
     times: dict[str, np.ndarray] = {}
+    short_times: list[str] = []
     runs_each = max((len(r.runs) for r in results.sequences.values()), default=1)
     for index, seq in enumerate(sequences):
         found = results.sequences.get(seq.name)
@@ -173,8 +174,10 @@ def evaluate(
             units += [(index, seq, np.zeros((rows, 4)))] * runs_each
             unrun += [rows == 0] * runs_each
             continue
-        if found.times is not None:
+        if found.times is not None and len(found.times) == len(found.runs[0]):
             times[seq.name] = found.times
+        elif found.times is not None:  # cut short: its speed would stand for the whole
+            short_times.append(f"{seq.name} ({len(found.times)} for {len(found.runs[0])} boxes)")
         for run_number, run in enumerate(found.runs):
             label = seq.name if len(found.runs) == 1 else f"{seq.name} run {run_number + 1}"
             if seq.omitted_frames and len(run) == n + seq.omitted_frames:
@@ -214,6 +217,12 @@ def evaluate(
             f"results of {results.tracker} ({results.location}) do not match the benchmark:\n  "
             f"{shown}{more}\nUse --lenient to score them as the official tools do (missing "
             "sequences, runs and frames count as failures, extra frames are cut)."
+        )
+    if short_times:  # a warning only: the boxes are scored all the same
+        issues.append(
+            f"{len(short_times)} time file(s) not one time per box, left out of the speed: "
+            + ", ".join(short_times[:5])
+            + (", ..." if len(short_times) > 5 else "")
         )
     names = {seq.name for seq in sequences}
     twice = [(used, ignored) for sequence, used, ignored in results.duplicates if sequence in names]

@@ -394,3 +394,20 @@ def test_a_damaged_results_zip_is_named_with_its_member(tmp_path: Path) -> None:
     archive.write_bytes(bytes(data[: len(data) // 2]))  # cut short: no central directory
     with pytest.raises(InputFileError, match=r"t\.zip: a damaged zip \(its central directory"):
         load_tracker_results(archive, ["Couple"])
+
+
+def test_a_time_file_cut_short_is_left_out_of_the_speed(tmp_path: Path) -> None:
+    from sparsett_bench.datasets.sequence import Sequence
+    from sparsett_bench.evaluation.evaluate import evaluate
+    from sparsett_bench.evaluation.protocols import get_protocol
+
+    for name, times in (("Couple", "0.5\n0.25\n"), ("Bolt", "0.01\n")):
+        write(tmp_path / "t" / f"{name}.txt", "1,2,30,40\n2.5,3.5,31,41\n")
+        write(tmp_path / "t" / f"{name}_time.txt", times)
+    results = load_tracker_results(tmp_path / "t", ["Couple", "Bolt"])
+    sequences = [Sequence(n, BOXES, np.zeros(2, bool)) for n in ("Couple", "Bolt")]
+    scored = evaluate(sequences, results, get_protocol("otb2015", "official"))
+    assert scored.speed()["fps"] == pytest.approx(2 / 0.75)  # Couple's two frames only
+    assert scored.issues == [
+        "1 time file(s) not one time per box, left out of the speed: Bolt (1 for 2 boxes)"
+    ]

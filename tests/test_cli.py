@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -200,6 +201,14 @@ def test_options_that_would_be_ignored_are_errors_with_a_hint(tmp_path: Path) ->
     siamban = shared_path("raw_results", "otb100") / "SiamBAN"
     result = runner.invoke(app, report_args(siamban, tmp_path / "out"))
     assert result.exit_code == 2 and "give the folder above it" in result.output
+    archive = tmp_path / "SiamBAN.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.write(siamban / "Couple.txt", "SiamBAN/Couple.txt")
+    result = runner.invoke(app, report_args(archive, tmp_path / "out"))
+    assert result.exit_code == 2
+    assert f"give the folder above it ({tmp_path}), with --trackers SiamBAN" in " ".join(
+        result.output.split()
+    )
     result = runner.invoke(app, ["datasets", "--root", str(tmp_path)])
     assert result.exit_code == 2 and "give --dataset too" in result.output
 

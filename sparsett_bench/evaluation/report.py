@@ -77,6 +77,12 @@ def discover_trackers(results_dir: Path) -> list[str]:
     """Tracker names under a results folder: sub-folders and ``<tracker>.zip`` files, each
     once (a folder beside its own zip, as `run` leaves a submission, is read from the
     folder: `tracker_location`)."""
+    if results_dir.is_file():
+        raise InputFileError(
+            results_dir,
+            "--results takes the folder that holds each tracker's folder or zip: give the "
+            f"folder above it ({results_dir.parent}), with --trackers {results_dir.stem}",
+        )
     if not results_dir.is_dir():
         raise InputFileError(results_dir, "results folder not found")
     names = []

@@ -53,7 +53,6 @@ def load(root: str | Path, split: str = "test") -> list[Sequence]:
     else:
         names = TEST_NAMES
     short = [a.short for a in dataset_info("lasot").attributes]
-    att_files = attribute_files(root / "att", names)
     if full:
         missing = [n for n in names if n not in full]
         if missing:
@@ -61,6 +60,7 @@ def load(root: str | Path, split: str = "test") -> list[Sequence]:
                 root,
                 f"{len(missing)} LaSOT {split} sequences missing (first: {', '.join(missing[:5])})",
             )
+        att_files = attribute_files(root / "att", names)
         return [_full_sequence(full[n], short, att_files.get(n)) for n in names]
     files = files_by_sequence(root, names)
     absent_files = files_by_sequence(root / "absent", names)
@@ -71,6 +71,7 @@ def load(root: str | Path, split: str = "test") -> list[Sequence]:
             f"not a LaSOT root: no ground truth or absent flags for "
             f"{len(missing)} {split} sequences (first: {', '.join(missing[:5])})",
         )
+    att_files = attribute_files(root / "att", names)
     sequences = []
     for name in names:
         gt = read_box_file(files[name])

@@ -45,7 +45,6 @@ def load(root: str | Path, split: str = "test", names: list[str] | None = None) 
         raise InputFileError(root, "OTB2015 root not found")
     wanted = select(NAMES, names)
     short = [a.short for a in dataset_info("otb2015").attributes]
-    att_files = attribute_files(root / "att", wanted)
     if is_full_layout(root):
         missing = [
             n for n in wanted if not (root / SPECS[n]["folder"] / SPECS[n]["gt_file"]).is_file()
@@ -68,6 +67,7 @@ def load(root: str | Path, split: str = "test", names: list[str] | None = None) 
                 f"sequences (first: {', '.join(missing[:5])})",
             )
         boxes = {name: read_box_file(files[name]) for name in wanted}
+    att_files = attribute_files(root / "att", wanted)  # once the root is known to be OTB's
     sequences = []
     for name in wanted:
         attributes: tuple[str, ...] = ()

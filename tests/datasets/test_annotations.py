@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from sparsett_bench.datasets.loaders import load_sequences
+from sparsett_bench.errors import InputFileError
 from tests.conftest import shared_path
 
 
@@ -56,3 +58,11 @@ def test_trackingnet_zip_of_sequences() -> None:
     sequences = load_sequences("trackingnet", shared_path("trackingnet_devkit", "dummy_GT.zip"))
     assert len(sequences) == 9
     assert sequences[0].name == "-3TIfnTSM6c_2"
+
+
+def test_another_benchmarks_annotations_are_named_as_not_this_root() -> None:
+    uav = shared_path("annotations", "uav123")  # its att/ covers UAV123's tracks, not OTB's
+    with pytest.raises(InputFileError, match=r"not an OTB2015 root: no ground truth for 98 of"):
+        load_sequences("otb2015", uav)
+    with pytest.raises(InputFileError, match=r"not a LaSOT root"):
+        load_sequences("lasot", uav)

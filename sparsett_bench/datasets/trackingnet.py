@@ -35,22 +35,34 @@ def chunks_for(split: str) -> tuple[str, ...]:
 
 
 def load(root: str | Path, split: str = "test") -> list[Sequence]:
+    """``split``'s sequences from the chunk folders; a zip or a folder of ``<seq>.txt`` (the
+    devkit's ground truth, for local scoring) is one set of test annotations, with no train."""
     root = Path(root)
-    if root.is_file() and zipfile.is_zipfile(root):
-        return _from_zip(root)
-    if not root.is_dir():
+    chunks = chunks_for(split)
+    if not root.exists():
         raise InputFileError(root, "TrackingNet root not found")
-    chunks = [root / c for c in chunks_for(split) if (root / c / "anno").is_dir()]
-    if not chunks:
-        files = sorted(root.glob("*.txt"))
-        if not files:
-            raise InputFileError(root, f"no TrackingNet {split} annotations (<chunk>/anno/*.txt)")
-        return [_sequence(p, None) for p in files]
-    return [
-        _sequence(p, c / "frames" / p.stem)
-        for c in chunks
-        for p in sorted((c / "anno").glob("*.txt"))
-    ]
+    if root.is_dir() and any((root / c / "anno").is_dir() for c in (*TRAIN_CHUNKS, "TEST")):
+        found = [root / c for c in chunks if (root / c / "anno").is_dir()]
+        if not found:
+            raise InputFileError(root, f"no TrackingNet {split} chunk here ({chunks[0]}/anno)")
+        return [
+            _sequence(p, c / "frames" / p.stem)
+            for c in found
+            for p in sorted((c / "anno").glob("*.txt"))
+        ]
+    if chunks != ("TEST",):
+        raise InputFileError(
+            root, f"no TrackingNet {split} chunks here (<root>/TRAIN_k/anno/*.txt); a zip or a "
+            "folder of <seq>.txt is read as test annotations"
+        )  # fmt: skip
+    if root.is_file():
+        if not zipfile.is_zipfile(root):
+            raise InputFileError(root, "expected a TrackingNet root, or a zip of <seq>.txt")
+        return _from_zip(root)
+    files = sorted(root.glob("*.txt"))
+    if not files:
+        raise InputFileError(root, "no TrackingNet test annotations (TEST/anno/*.txt)")
+    return [_sequence(p, None) for p in files]
 
 
 def chunk_shortfall(root: str | Path, split: str) -> str | None:

@@ -196,6 +196,10 @@ def test_trackingnet_chunks_and_zip(tmp_path: Path) -> None:
         z.writestr("__MACOSX/._x_0.txt", b"\x00\x05\x16\x07 Mac OS X resource fork")
         z.writestr("._y_0.txt", b"\x00\x05\x16\x07")
     assert [s.name for s in load_sequences("trackingnet", archive)] == ["x_0"]
+    with pytest.raises(InputFileError, match=r"gt\.zip: no TrackingNet train chunks here"):
+        load_sequences("trackingnet", archive, "train")  # the devkit's zip is test annotations
+    with pytest.raises(InputFileError, match=r"no TrackingNet TRAIN_5 chunk here"):
+        load_sequences("trackingnet", tmp_path, "TRAIN_5")
 
 
 def test_frames_are_the_numbered_jpgs_in_number_order(tmp_path: Path) -> None:

@@ -47,7 +47,8 @@ def attribute_files(folder: Path, names: list[str]) -> dict[str, Path]:
     if found and missing:
         raise InputFileError(
             folder, f"no attribute file for {len(missing)} of {len(names)} sequences (first: "
-            f"{', '.join(missing[:5])})"
+            f"{', '.join(missing[:5])}); complete the folder, or move it away to score "
+            "without attributes"
         )  # fmt: skip
     return found
 

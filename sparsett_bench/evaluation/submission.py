@@ -30,7 +30,7 @@ import numpy as np
 from sparsett_bench.atomic import atomic_folder, default_mode
 from sparsett_bench.box_files import format_rows
 from sparsett_bench.errors import SparsettError
-from sparsett_bench.evaluation.results_io import TIME_SUFFIX, TrackerResults
+from sparsett_bench.evaluation.results_io import RUN_RECORD, TIME_SUFFIX, TrackerResults
 
 
 class SubmissionError(SparsettError):
@@ -121,8 +121,20 @@ def write_trackingnet_submission(
     return _publish(files, out_dir, zip_path)
 
 
+def check_submission_folder(out_dir: Path) -> None:
+    """Refuse an ``out_dir`` that holds a tracker's results (its ``run.json``): writing the
+    submission replaces the folder (``run --tracker X_submission`` would be lost)."""
+    if (Path(out_dir) / RUN_RECORD).is_file():
+        raise SubmissionError(
+            f"{out_dir}: holds a tracker's results ({RUN_RECORD}), which the submission folder "
+            "would replace; move them, or name this tracker otherwise"
+        )
+
+
 def _check_out_dir(results: TrackerResults, out_dir: Path) -> None:
-    """Refuse an ``out_dir`` whose replacement would delete the results being packed."""
+    """Refuse an ``out_dir`` whose replacement would delete the results being packed, or
+    another tracker's."""
+    check_submission_folder(out_dir)
     source = Path(results.location)
     if not source.exists():
         return

@@ -104,6 +104,10 @@ def run_benchmark(
         if devices[0] == "cpu":
             execution["cpu_kernels"] = torch.backends.cpu.get_cpu_capability()
     runner.check_configuration(tracker_dir, spec, repeats, execution)
+    if (key, split) in SERVER_SCORED:  # before tracking: the upload would replace them
+        from sparsett_bench.evaluation.submission import check_submission_folder
+
+        check_submission_folder(submission_folder(tracker_dir))
     folders = run_folders(tracker_dir, repeats)
     jobs = runner.shard(runner.jobs_for(sequences), rank, world_size)
     summary = RunSummary(key, split, tracker_dir, [s.name for s in sequences])
@@ -180,6 +184,11 @@ def _track_with_progress(
     return outcomes
 
 
+def submission_folder(tracker_dir: Path) -> Path:
+    """Where the evaluation server's upload of a tracker's results is written."""
+    return tracker_dir.parent / f"{tracker_dir.name}_submission"
+
+
 def _submission(key: str, tracker_dir: Path, jobs: list[runner.Job]) -> Path:
     from sparsett_bench.evaluation import submission
     from sparsett_bench.evaluation.results_io import load_tracker_results
@@ -187,7 +196,7 @@ def _submission(key: str, tracker_dir: Path, jobs: list[runner.Job]) -> Path:
     names = [job.name for job in jobs]
     frames = {job.name: len(job.frames) for job in jobs}
     found = load_tracker_results(tracker_dir, names, tracker_dir.name)
-    out_dir = tracker_dir.parent / f"{tracker_dir.name}_submission"
+    out_dir = submission_folder(tracker_dir)
     write = (
         submission.write_got10k_submission
         if key == "got10k"

@@ -446,3 +446,17 @@ def test_a_sequence_with_a_missing_frame_fails_alone(tmp_path, otb_root, workers
     summary = run_benchmark("otb2015", kcf, **arguments)
     assert summary.skipped == ["Crossing"] and summary.complete
     assert len((tracked / "Football1.txt").read_text().splitlines()) == FRAMES["Football1"]
+
+
+def test_a_submission_never_replaces_another_trackers_results(tmp_path) -> None:
+    from sparsett_bench.tracking.benchmark_run import run_benchmark
+    from sparsett_bench.tracking.factory import TrackerSpec
+
+    _got10k_test_split(tmp_path / "GOT-10k")
+    arguments = dict(split="test", root=tmp_path / "GOT-10k", results=tmp_path / "results")
+    run_benchmark("got10k", TrackerSpec("kcf_submission", "opencv-kcf"), **arguments)
+    kept = sorted(p.name for p in (tmp_path / "results" / "kcf_submission").iterdir())
+    with pytest.raises(SparsettError, match=r"kcf_submission: holds a tracker's results"):
+        run_benchmark("got10k", TrackerSpec("kcf", "opencv-kcf"), **arguments)
+    assert sorted(p.name for p in (tmp_path / "results" / "kcf_submission").iterdir()) == kept
+    assert "run.json" in kept and not (tmp_path / "results" / "kcf").exists()

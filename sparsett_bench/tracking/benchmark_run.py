@@ -25,8 +25,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sparsett_bench.datasets.loaders import DEFAULT_SPLIT, load_sequences
 from sparsett_bench.datasets.registry import canonical_name
 from sparsett_bench.errors import SparsettError
+from sparsett_bench.evaluation.results_io import RUN_RECORD
 from sparsett_bench.tracking import runner
-from sparsett_bench.tracking.factory import TrackerSpec, check_tracker
+from sparsett_bench.tracking.factory import TrackerSpec, check_results_name, check_tracker
 
 SERVER_SCORED = {("got10k", "test"), ("trackingnet", "test")}
 
@@ -81,6 +82,7 @@ def run_benchmark(
     docstring); ``workers=0`` means one process per CPU core, or per listed GPU."""
     key = canonical_name(dataset)
     split = split or DEFAULT_SPLIT.get(key, "test")
+    check_results_name(spec.name, "tracker name")
     devices = parse_devices(device)
     rank, world_size = runner.torchrun_rank()
     if world_size > 1 and devices[0].startswith("cuda"):
@@ -122,8 +124,14 @@ def run_benchmark(
     if any(pending for _, pending in todo):  # the configuration is on disk before any result
         check_tracker(spec)
         runner.read_image(next(job for _, pending in todo for job in pending).frames[0])
+        first_run = not (tracker_dir / RUN_RECORD).exists()
         runner.write_run_record(*record)
-        summary.tracked = _track_with_progress(spec, todo, workers, devices, threads, console)
+        try:
+            summary.tracked = _track_with_progress(spec, todo, workers, devices, threads, console)
+        except BaseException:
+            if first_run:  # a lone run.json would make every later report fail
+                runner.remove_if_no_results(tracker_dir)
+            raise
     summary.record = runner.write_run_record(*record)
     failed = [outcome for outcome in summary.tracked if outcome.error is not None]
     if failed:

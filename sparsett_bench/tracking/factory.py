@@ -72,10 +72,28 @@ def python_tracker(kind: str) -> Tracker:
         factory = getattr(importlib.import_module(module), attribute)
     except (ImportError, AttributeError, ValueError) as exc:
         raise SparsettError(f"{kind}: cannot import the tracker ({exc})") from None
-    tracker = factory()
+    if not callable(factory):
+        raise SparsettError(f"{kind}: {attribute} is not a class or a function")
+    try:
+        tracker = factory()
+    except Exception as exc:  # the plugin's own error: named, without our traceback
+        raise SparsettError(f"{kind}: building it raised {type(exc).__name__}: {exc}") from None
     if not isinstance(tracker, Tracker):
         raise SparsettError(f"{kind}: not a tracker (needs name, init(image, box), update(image))")
+    check_results_name(tracker.name, f"{kind}: its name")
     return tracker
+
+
+def check_results_name(name: object, what: str) -> None:
+    """Refuse a tracker name that cannot be one folder beside the others under ``--results``
+    (``report`` skips hidden folders and ``reports``, where its own tables go)."""
+    if not isinstance(name, str) or not name.strip():
+        raise SparsettError(f"{what} {name!r}: expected a non-empty string")
+    if "/" in name or "\\" in name or name.startswith(".") or name == "reports":
+        raise SparsettError(
+            f"{what} {name!r}: a tracker's results are one folder under --results, so no '/', "
+            "'\\', leading '.' or the name 'reports'"
+        )
 
 
 def tracker_params(model: str, dataset: str, overrides: dict[str, float] | None = None) -> dict:

@@ -26,8 +26,10 @@ import os
 import platform
 import sys
 import time
+import traceback
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,14 +133,44 @@ def track(tracker: Tracker, job: Job) -> tuple[np.ndarray, np.ndarray]:
             if index + 1 < len(job.frames):
                 upcoming = reader.submit(read_image, job.frames[index + 1])
             start = time.perf_counter()
-            if index == 0:
-                tracker.init(image, np.array(job.init_box))
-                box = np.array(job.init_box)
-            else:
-                box = tracker.update(image)
+            try:
+                if index == 0:
+                    tracker.init(image, np.array(job.init_box))
+                    box = np.array(job.init_box)
+                else:
+                    box = tracker.update(image)
+            except SparsettError:
+                raise
+            except Exception as exc:  # a tracker's own bug: where, without our traceback
+                call = "init()" if index == 0 else "update()"
+                raise SparsettError(
+                    f"{tracker.name}: {job.name} frame {index + 1}: {call} raised "
+                    f"{type(exc).__name__}: {exc}{_origin(exc)}"
+                ) from None
             times[index] = time.perf_counter() - start
-            boxes[index] = box
+            boxes[index] = _checked_box(box, tracker, job, index)
     return boxes, times
+
+
+def _checked_box(value: object, tracker: Tracker, job: Job, index: int) -> np.ndarray:
+    """``update``'s box as four floats (NaN or a zero size are kept: the protocols score
+    them); anything else is an error naming the frame."""
+    try:
+        box = np.asarray(value, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        box = np.empty(0)
+    if box.shape != (4,):
+        raise SparsettError(
+            f"{tracker.name}: {job.name} frame {index + 1}: update() returned {value!r:.80}, "
+            "expected a box x, y, w, h"
+        )
+    return box
+
+
+def _origin(exc: Exception) -> str:
+    """`` (at file.py:LINE)``: the innermost frame of ``exc``'s traceback."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    return f" (at {Path(frames[-1].filename).name}:{frames[-1].lineno})" if frames else ""
 
 
 def _run_job(tracker: Tracker, job: Job, tracker_dir: Path) -> Outcome:
@@ -180,8 +212,8 @@ _worker_error: str | None = None
 
 
 def _worker_init(spec: TrackerSpec, devices: list[str], threads: int) -> None:
-    """Build this process's tracker. A failure is kept and raised by the first job: an
-    initializer that raises makes ``multiprocessing.Pool`` respawn workers forever."""
+    """Build this process's tracker. A failure is kept and raised by the first job, with its
+    message (an initializer that raises only breaks the pool)."""
     global _worker_tracker, _worker_error
     _die_with_parent()
     identity = multiprocessing.current_process()._identity  # 1, 2, ... per pool process
@@ -190,6 +222,8 @@ def _worker_init(spec: TrackerSpec, devices: list[str], threads: int) -> None:
         _worker_tracker = build_tracker(spec, device, threads)
     except SparsettError as exc:
         _worker_error = str(exc)
+    except Exception as exc:  # raised by the first job, not a broken pool's riddle
+        _worker_error = f"{spec.name}: building the tracker raised {type(exc).__name__}: {exc}"
     set_threads(threads)
 
 
@@ -227,14 +261,30 @@ def run_jobs(
             if on_done:
                 on_done(outcomes[-1])
         return outcomes
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(
-        min(workers, len(work)), initializer=_worker_init, initargs=(spec, devices, threads)
-    ) as pool:
-        for outcome in pool.imap_unordered(_worker_job, work):
+    pool = ProcessPoolExecutor(
+        min(workers, len(work)),
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_worker_init,
+        initargs=(spec, devices, threads),
+    )
+    pending = {pool.submit(_worker_job, item): item[1].name for item in work}
+    try:
+        for future in as_completed(pending):
+            try:
+                outcome = future.result()
+            except BrokenProcessPool:  # killed (out of memory?), crashed, or exited
+                finished = {o.name for o in outcomes}
+                unfinished = sorted(set(pending.values()) - finished)
+                raise SparsettError(
+                    f"a worker process died while tracking one of: {', '.join(unfinished[:8])}"
+                    f"{', ...' if len(unfinished) > 8 else ''} (killed, out of memory, crashed "
+                    "or exited; run again to resume, with --workers 1 to see that sequence)"
+                ) from None
             outcomes.append(outcome)
             if on_done:
                 on_done(outcome)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     return outcomes
 
 
@@ -294,6 +344,19 @@ def check_configuration(
             f"{tracker_dir} holds results tracked otherwise ({', '.join(changed)}), which can "
             "move a model's boxes; resume as they were tracked, or choose another --tracker name"
         )
+
+
+def remove_if_no_results(tracker_dir: Path) -> None:
+    """Remove ``run.json`` and the empty folders of a first run that ended before any
+    sequence was finished, so that the folder does not stand for a tracker with no results."""
+    if any(tracker_dir.rglob("*.txt")):
+        return
+    (tracker_dir / RUN_RECORD).unlink(missing_ok=True)
+    for folder in sorted((p for p in tracker_dir.rglob("*") if p.is_dir()), reverse=True):
+        if not any(folder.iterdir()):
+            folder.rmdir()
+    if tracker_dir.is_dir() and not any(tracker_dir.iterdir()):
+        tracker_dir.rmdir()
 
 
 def write_run_record(

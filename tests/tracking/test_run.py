@@ -460,3 +460,110 @@ def test_a_submission_never_replaces_another_trackers_results(tmp_path) -> None:
         run_benchmark("got10k", TrackerSpec("kcf", "opencv-kcf"), **arguments)
     assert sorted(p.name for p in (tmp_path / "results" / "kcf_submission").iterdir()) == kept
     assert "run.json" in kept and not (tmp_path / "results" / "kcf").exists()
+
+
+PLUGINS = """
+import os
+import signal
+
+import numpy as np
+
+
+class Base:
+    name = "base"
+
+    def init(self, image, box):
+        self.box = np.asarray(box, float)
+
+    def update(self, image):
+        return self.box
+
+
+class RaisesAtFrame3(Base):
+    name = "raises"
+
+    def init(self, image, box):
+        super().init(image, box)
+        self.frame = 1
+
+    def update(self, image):
+        self.frame += 1
+        if self.frame == 3:
+            raise RuntimeError("boom")
+        return self.box
+
+
+class ThreeValues(Base):
+    name = "three"
+
+    def update(self, image):
+        return self.box[:3]
+
+
+class ForgotToReturn(Base):
+    name = "none"
+
+    def update(self, image):
+        self.box = self.box
+
+
+class Killed(Base):
+    name = "killed"
+
+    def update(self, image):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+class Escapes(Base):
+    name = "../escaped"
+
+
+class BrokenConstructor(Base):
+    def __init__(self):
+        raise ValueError("no model file")
+"""
+
+
+@pytest.fixture
+def plugins(tmp_path, monkeypatch) -> Path:
+    (tmp_path / "plugins_under_test.py").write_text(PLUGINS)
+    monkeypatch.syspath_prepend(str(tmp_path))  # spawned workers inherit sys.path
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("plugin", "error"),
+    [
+        ("RaisesAtFrame3", r"raises: Couple frame 3: update\(\) raised RuntimeError: boom "
+                           r"\(at plugins_under_test\.py:\d+\)"),
+        ("ThreeValues", r"three: Couple frame 2: update\(\) returned array\(\[.*\]\), expected "
+                        r"a box x, y, w, h"),
+        ("ForgotToReturn", r"none: Couple frame 2: update\(\) returned None, expected a box"),
+        ("Escapes", r"python:plugins_under_test:Escapes: its name '\.\./escaped': a tracker's "
+                    r"results are one folder"),
+        ("BrokenConstructor", r"python:plugins_under_test:BrokenConstructor: building it raised "
+                              r"ValueError: no model file"),
+    ],
+)  # fmt: skip
+def test_a_plugins_fault_is_an_error_naming_it_and_leaves_nothing(
+    plugins, otb_root, plugin, error
+) -> None:
+    from sparsett_bench.tracking.benchmark_run import run_benchmark
+    from sparsett_bench.tracking.factory import TrackerSpec, python_tracker
+
+    kind = f"python:plugins_under_test:{plugin}"
+    with pytest.raises(SparsettError, match=error):
+        spec = TrackerSpec(python_tracker(kind).name, kind)
+        run_benchmark("otb2015", spec, root=otb_root, results=plugins / "results",
+                      names=["Couple"])  # fmt: skip
+    assert not (plugins / "results").exists() or not any((plugins / "results").iterdir())
+
+
+def test_a_worker_that_dies_ends_the_run_with_an_error(plugins, otb_root) -> None:
+    from sparsett_bench.tracking.benchmark_run import run_benchmark
+    from sparsett_bench.tracking.factory import TrackerSpec
+
+    spec = TrackerSpec("killed", "python:plugins_under_test:Killed")
+    with pytest.raises(SparsettError, match=r"a worker process died while tracking one of: "):
+        run_benchmark("otb2015", spec, root=otb_root, results=plugins / "results",
+                      names=["Couple", "Crossing"], workers=2)  # fmt: skip

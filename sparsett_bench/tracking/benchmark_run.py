@@ -105,7 +105,7 @@ def run_benchmark(
         execution = {"threads": threads, "device_type": devices[0].split(":")[0]}
         if devices[0] == "cpu":
             execution["cpu_kernels"] = torch.backends.cpu.get_cpu_capability()
-    runner.check_configuration(tracker_dir, spec, repeats, execution)
+    runner.check_configuration(tracker_dir, spec, repeats, execution, (key, split))
     if (key, split) in SERVER_SCORED:  # before tracking: the upload would replace them
         from sparsett_bench.evaluation.submission import check_submission_folder
 

@@ -293,12 +293,14 @@ def check_configuration(
     spec: TrackerSpec,
     repeats: int = 1,
     execution: dict[str, object] | None = None,
+    benchmark: tuple[str, str] | None = None,
 ) -> None:
-    """Refuse to mix results of two configurations (or numbers of runs) under one name, or
-    this run's with results of unknown origin. ``execution`` (``threads``, ``device_type``,
-    ``cpu_kernels``) is compared too where given (the type only: under torchrun each rank
-    records its own GPU): a SparseTT model's float32 sums, and so its
-    boxes, can change with each."""
+    """Refuse to mix results of two configurations (or numbers of runs, or benchmarks and
+    splits: ``benchmark``) under one name, or this run's with results of unknown origin.
+    ``execution`` (``threads``, ``device_type``, ``cpu_kernels``) is compared too where given
+    (the type only: under torchrun each rank records its own GPU): a SparseTT model's float32
+    sums, and so its boxes, can change with each. The same weights moved elsewhere (the same
+    ``checkpoint_sha256``) are the same configuration."""
     record = tracker_dir / RUN_RECORD
     if not record.is_file():
         if tracker_dir.is_dir() and any(tracker_dir.rglob("*.txt")):  # run writes it first
@@ -312,19 +314,34 @@ def check_configuration(
         stored = json.loads(record.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise InputFileError(record, f"unreadable run record: {exc}") from None
+    if not isinstance(stored, dict) or not isinstance(stored.get("tracker", {}), dict):
+        raise InputFileError(
+            record, 'not a run record (a JSON object with a "tracker" table, as run writes it)'
+        )
+    if benchmark is not None and stored.get("dataset") is not None:
+        was = (stored.get("dataset"), stored.get("split"))
+        if was != benchmark:
+            raise SparsettError(
+                f"{tracker_dir} holds results of {' '.join(map(str, was))}, not "
+                f"{' '.join(benchmark)}; give this run its own --results folder"
+            )
     if stored.get("repeats", 1) != repeats:
         raise SparsettError(
             f"{tracker_dir} holds {stored.get('repeats', 1)} run(s) per sequence, not "
             f"{repeats}; choose another --tracker name or remove the folder"
         )
     previous = stored.get("tracker")
+    current = spec.describe()
     if previous is not None:
         previous = TrackerSpec.defaults() | previous
-    if previous is not None and previous != spec.describe():
+        if previous.get("checkpoint_sha256") and (
+            previous["checkpoint_sha256"] == current.get("checkpoint_sha256")
+        ):
+            previous["checkpoint"] = current["checkpoint"]  # the same bytes, moved
+    if previous is not None and previous != current:
         changed = sorted(
-            k for k in set(previous) | set(spec.describe())
-            if previous.get(k) != spec.describe().get(k)
-        )  # fmt: skip
+            k for k in set(previous) | set(current) if previous.get(k) != current.get(k)
+        )
         raise SparsettError(
             f"{tracker_dir} holds results of another configuration (differs in: "
             f"{', '.join(changed)}); choose another --tracker name or remove the folder"

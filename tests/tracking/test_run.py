@@ -567,3 +567,39 @@ def test_a_worker_that_dies_ends_the_run_with_an_error(plugins, otb_root) -> Non
     with pytest.raises(SparsettError, match=r"a worker process died while tracking one of: "):
         run_benchmark("otb2015", spec, root=otb_root, results=plugins / "results",
                       names=["Couple", "Crossing"], workers=2)  # fmt: skip
+
+
+def test_a_record_of_another_split_or_a_damaged_one_is_refused(tmp_path) -> None:
+    import json
+
+    from sparsett_bench.errors import InputFileError
+    from sparsett_bench.tracking.factory import TrackerSpec
+    from sparsett_bench.tracking.runner import check_configuration
+
+    spec = TrackerSpec("kcf", "opencv-kcf")
+    record = tmp_path / "run.json"
+    record.write_text(json.dumps({"tracker": spec.describe(), "dataset": "synthetic",
+                                  "split": "test"}))  # fmt: skip
+    check_configuration(tmp_path, spec, benchmark=("synthetic", "test"))
+    with pytest.raises(SparsettError, match=r"holds results of synthetic test, not synthetic "
+                                            r"train; give this run its own --results"):  # fmt: skip
+        check_configuration(tmp_path, spec, benchmark=("synthetic", "train"))
+    for damaged in ("[]", '{"tracker": 5}'):
+        record.write_text(damaged)
+        with pytest.raises(InputFileError, match=r"run.json: not a run record"):
+            check_configuration(tmp_path, spec)
+
+
+def test_the_same_weights_moved_elsewhere_resume(tmp_path) -> None:
+    import json
+
+    from sparsett_bench.tracking.factory import TrackerSpec
+    from sparsett_bench.tracking.runner import check_configuration
+
+    spec = TrackerSpec("t", "sparsett-tiny", checkpoint="/old/w.pth", checkpoint_sha256="ab12")
+    (tmp_path / "run.json").write_text(json.dumps({"tracker": spec.describe()}))
+    moved = TrackerSpec(**spec.describe() | {"checkpoint": "/new/w.pth"})
+    check_configuration(tmp_path, moved)
+    other = TrackerSpec(**moved.describe() | {"checkpoint_sha256": "cd34"})
+    with pytest.raises(SparsettError, match=r"differs in: checkpoint, checkpoint_sha256"):
+        check_configuration(tmp_path, other)

@@ -47,10 +47,14 @@ def _fail(exc: SparsettError | OSError) -> None:
     raise typer.Exit(2)
 
 
-def _csv(value: str | None) -> list[str] | None:
-    if not value:
+def _csv(value: str | None, option: str) -> list[str] | None:
+    """A comma-separated option's names; None when the option is not given."""
+    if value is None:
         return None
-    return [part.strip() for part in value.split(",") if part.strip()]
+    names = [part.strip() for part in value.split(",") if part.strip()]
+    if not names:
+        raise SparsettError(f"{option} {value!r}: no names (expected a,b,...)")
+    return names
 
 
 def _version(value: bool) -> None:
@@ -173,7 +177,14 @@ def report(
         key = canonical_name(dataset)
         results_dir = results or Path("results") / key
         rep = build_report(
-            key, results_dir, _csv(trackers), root, split, protocol, strict, _csv(sequences)
+            key,
+            results_dir,
+            _csv(trackers, "--trackers"),
+            root,
+            split,
+            protocol,
+            strict,
+            _csv(sequences, "--sequences"),
         )
         if not quiet:
             _print_report(rep, attributes)
@@ -856,7 +867,8 @@ def run(
                         f"[yellow]note:[/] {escape(note)}", highlight=False, soft_wrap=True
                     )
         summary = run_benchmark(
-            key, spec, split=split, root=root, results=results, names=_csv(sequences),
+            key, spec, split=split, root=root, results=results,
+            names=_csv(sequences, "--sequences"),
             workers=workers, threads=threads, device=device, repeats=repeats, console=console,
         )  # fmt: skip
         speed = summary.record.get("speed", {})
@@ -874,7 +886,7 @@ def run(
 
             rep = build_report(
                 key, summary.tracker_dir.parent, [spec.name], root, summary.split,
-                names=_csv(sequences),
+                names=_csv(sequences, "--sequences"),
             )  # fmt: skip
             _print_report(rep, attributes=False)
     except (SparsettError, OSError) as exc:

@@ -311,3 +311,14 @@ def test_report_on_the_synthetic_benchmark(tmp_path: Path, monkeypatch) -> None:
     auc = json.loads((tmp_path / "out.json").read_text())["trackers"]["oracle"]["overall"]["auc"]
     assert auc == pytest.approx(expected, abs=1e-12)
     assert not (tmp_path / "data" / "test").exists()  # scoring renders no frames
+
+
+@pytest.mark.parametrize("names", [",", " ", ", ,"])
+def test_a_list_option_without_names_is_an_error(tmp_path: Path, names: str) -> None:
+    results = shared_path("raw_results", "otb100")
+    report = runner.invoke(app, report_args(results, tmp_path, "--sequences", names))
+    assert report.exit_code == 2 and f"--sequences {names!r}: no names" in report.output
+    run = runner.invoke(app, ["run", "--dataset", "synthetic", "--results", str(tmp_path),
+                              "--sequences", names])  # fmt: skip
+    assert run.exit_code == 2 and f"--sequences {names!r}: no names" in run.output
+    assert not any(tmp_path.iterdir())

@@ -404,13 +404,21 @@ def export(
             load_weights(net, weights)
         else:
             error_console.print(f"note: {model} has no shipped weights; exporting random ones")
-        path = export_search_branch(net, out or Path(f"{model}.onnx"))
-        difference = check_onnx(net, path)
+        path = out or Path(f"{model}.onnx")
+        staged = export_search_branch(net, path.with_name(path.name + ".part"))
+        try:  # only a checked model takes the name: a run may load it unattended
+            difference = check_onnx(net, staged)
+            if difference > 1e-4:
+                raise SparsettError(
+                    f"{path}: onnxruntime differs from PyTorch by {difference:.2e} (more than "
+                    "1e-4); nothing written"
+                )
+            os.replace(staged, path)
+        finally:
+            staged.unlink(missing_ok=True)
         console.print(
             f"wrote {path}; onnxruntime vs PyTorch: max |difference| {difference:.2e}", markup=False
         )
-        if difference > 1e-4:
-            raise SparsettError(f"{path}: onnxruntime differs from PyTorch by {difference:.2e}")
     except (SparsettError, OSError) as exc:
         _fail(exc)
 

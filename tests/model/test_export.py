@@ -74,3 +74,21 @@ def test_onnx_predictor_matches_the_official_forward(official_checkpoint, golden
     score = np.abs(out["score"].numpy() - golden["x_score_fused"]).max()
     boxes = np.abs(out["bbox_conv"].numpy() - golden["x_bbox_track_xyxy"]).max()
     assert score <= 5e-5 and boxes <= 2e-3, (score, boxes)
+
+
+def test_a_model_that_fails_the_check_takes_no_name(tmp_path: Path, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from sparsett_bench.cli import app
+    from sparsett_bench.model import export
+
+    out = tmp_path / "tiny.onnx"
+    out.write_bytes(b"an earlier, checked export")
+    monkeypatch.setattr(export, "check_onnx", lambda net, path: 3.4e-2)
+    result = CliRunner().invoke(app, ["export", "--out", str(out)])
+    assert result.exit_code == 2
+    assert "onnxruntime differs from PyTorch by 3.40e-02 (more than 1e-4); nothing written" in (
+        " ".join(result.output.split())
+    )
+    assert out.read_bytes() == b"an earlier, checked export"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.onnx"]

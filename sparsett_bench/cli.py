@@ -236,7 +236,9 @@ def _print_report(rep, attributes: bool) -> None:
         title=f"{rep.dataset} {rep.split} ({len(rep.sequences)} sequences) - "
         f"protocol {rep.protocol.key}"
     )
-    table.add_column("Tracker")
+    table.add_column(
+        "Tracker", no_wrap=True, min_width=min(40, max(len(e.tracker) for e in rep.evaluations))
+    )
     for _, header in cols:
         table.add_column(header, justify="right")
     for row in rows:

@@ -519,9 +519,10 @@ def _print_plan(plan) -> None:
     if len(plan.files) > 20:
         console.print(f"... and {len(plan.files) - 20} more files")
     unknown = f" (+{plan.unknown_sizes} files of unpublished size)" if plan.unknown_sizes else ""
+    extracting = any(f.extract_to is not None for f in plan.files)
     console.print(
-        f"space needed: {plan.known_bytes / 1e9:.2f} GB to download{unknown}, "
-        "about as much again to extract"
+        f"space needed: {plan.known_bytes / 1e9:.2f} GB to download{unknown}"
+        + (", about as much again to extract" if extracting else "")
     )
 
 

@@ -37,6 +37,7 @@ DOWNLOADS = "downloads"
 class PlannedFile:
     remote: RemoteFile
     extract_to: Path | None  # None: keep the file as it is
+    checkpoint: bool = False  # a PyTorch checkpoint (no published checksum: its bytes tell)
 
     @property
     def extracted_and_removed(self) -> bool:
@@ -222,7 +223,15 @@ def single_file_plan(section: str, name: str, folder: Path) -> Plan:
         md5=table.get("md5"),
     )
     extract_to = folder / name if table["file"].endswith(".zip") else None
-    return Plan(table.get("title", name), [PlannedFile(remote, extract_to)])
+    planned = PlannedFile(remote, extract_to, checkpoint=section == "models")
+    return Plan(table.get("title", name), [planned])
+
+
+def _looks_like_checkpoint(path: Path) -> bool:
+    """``torch.save``'s zip format, or its legacy pickle (protocol 2 and up)."""
+    with path.open("rb") as handle:
+        head = handle.read(4)
+    return head == b"PK\x03\x04" or (len(head) == 4 and head[0] == 0x80 and head[1] >= 2)
 
 
 def run_plan(plan: Plan, progress=None) -> tuple[int, int]:
@@ -241,6 +250,12 @@ def run_plan(plan: Plan, progress=None) -> tuple[int, int]:
             downloaded += fetch(planned.remote, progress)
         elif not planned.remote.path.is_file():
             raise InputFileError(planned.remote.path, "expected archive is missing")
+        if planned.checkpoint and not _looks_like_checkpoint(planned.remote.path):
+            corrupt = set_aside(planned.remote)
+            raise SparsettError(
+                f"{planned.remote.path}: not a PyTorch checkpoint (a web page, or cut short?); "
+                f"moved to {corrupt.name}, run download again to fetch it anew"
+            )
         if planned.extract_to is not None and not is_extracted(
             planned.remote.path, planned.extract_to
         ):

@@ -188,3 +188,27 @@ def test_an_extracted_archive_deleted_to_free_space_is_not_fetched_again(
     (tmp_path / "downloads" / "cat.zip").write_bytes(zipped(release))
     assert sources.run_plan(plan()) == (0, 1)
     assert (tmp_path / "cat-1" / "groundtruth.txt").read_text() == release["cat-1/groundtruth.txt"]
+
+
+def test_a_checkpoint_that_is_not_one_is_set_aside(server: Server, tmp_path) -> None:
+    """No checksum is published for the official weights: a junk file already there, or a
+    web page served in their place, is told by its first bytes."""
+    import torch
+
+    from sparsett_bench.datasets.download import RemoteFile
+
+    weights = io.BytesIO()
+    torch.save({"state_dict": {"w": torch.zeros(2)}}, weights)
+    server.routes["/model.pkl"] = weights.getvalue()
+    path = tmp_path / "models" / "model.pkl"
+    path.parent.mkdir()
+    path.write_text("junk\n")
+    plan = sources.Plan("model", [
+        sources.PlannedFile(RemoteFile(path, (f"{server.url}/model.pkl",)), None, checkpoint=True)
+    ])  # fmt: skip
+    refused = r"model\.pkl: not a PyTorch checkpoint .*moved to model\.pkl\.corrupt, run download"
+    with pytest.raises(SparsettError, match=refused):
+        sources.run_plan(plan)
+    assert sources.run_plan(plan) == (1, 0)
+    assert torch.load(path, weights_only=True)["state_dict"]["w"].tolist() == [0.0, 0.0]
+    assert not path.with_name("model.pkl.corrupt").exists()

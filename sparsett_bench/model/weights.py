@@ -76,8 +76,8 @@ def checkpoint_kind(path: str | Path) -> str:
         return "official"
     if isinstance(loaded, dict) and loaded.get("format") == TRAIN_FORMAT:
         raise InputFileError(
-            path, "a training checkpoint, for train --resume; give one of the run's "
-            "epoch-NN.pth files (the weights after each epoch)"
+            path, "a training checkpoint, for train --resume; give the run's latest.pth (its "
+            "weights) or one of its epoch-NN.pth (the weights after each epoch)"
         )  # fmt: skip
     raise InputFileError(
         path, f"neither a {CHECKPOINT_FORMAT} checkpoint nor an official SparseTT one"

@@ -6,13 +6,16 @@ for the GOT-10k recipe, 8 for the full-data one), accumulating gradients. The fo
 losses are normalised by the positives of the *whole* step (all ranks), as the official loss on
 gathered outputs is, and multiplied by the number of ranks to undo DistributedDataParallel's
 gradient average: a 2-process run computes the same step as a 1-process run, up to float
-summation order. Dropout draws are seeded per (step, BatchNorm batch), so they match too.
+summation order. Dropout draws are seeded per (step, BatchNorm batch), so they match too, and
+the BatchNorm running statistics are those of one process (`SequentialRunningStats`).
 
 Checkpoints (``checkpoint.pth``: model, optimiser, grad scaler, step, recipe, RNG states) are
 written atomically by rank 0 at every epoch end, at the end, and when SIGINT/SIGTERM arrives
 (after the current step); ``resume=True`` continues from it exactly: pairs are a function of
 (seed, epoch, index), so the sampler position is the step. Each epoch's weights are also saved
-in the project's model format (``epoch-NN.pth``, for ``run --checkpoint``).
+in the project's model format (``epoch-NN.pth``, for ``run --checkpoint``), and so are the
+weights of every checkpoint (``latest.pth``: a run stopped by ``--max-steps`` or a signal
+mid-epoch has no ``epoch-NN.pth`` yet). A run resumes under its own ``precision`` only.
 """
 
 from __future__ import annotations
@@ -128,6 +131,7 @@ def train(options: TrainOptions, on_step: Callable[[dict], None] | None = None) 
     from sparsett_bench.training.data import PairDataset, StepBatches
     from sparsett_bench.training.losses import training_losses
     from sparsett_bench.training.recipe import check_recipe, load_sources
+    from sparsett_bench.training.running_stats import SequentialRunningStats
     from sparsett_bench.training.sampler import PairSampler
 
     recipe = options.recipe
@@ -198,10 +202,15 @@ def train(options: TrainOptions, on_step: Callable[[dict], None] | None = None) 
                 f"{checkpoint_path}: already at step {step}, past this schedule's {total_steps}"
             )
     forward = PairForward(model)
+    running_stats = None
     if world_size > 1:
         forward = nn.parallel.DistributedDataParallel(
-            forward, device_ids=[device.index] if device.type == "cuda" else None
+            forward,
+            device_ids=[device.index] if device.type == "cuda" else None,
+            broadcast_buffers=False,  # each rank's statistics: combined after each step
         )
+        if not options.sync_bn:
+            running_stats = SequentialRunningStats(model, world_size)
     sampler = PairSampler(
         load_sources(recipe, options.roots), float(recipe["sampling"]["negative_ratio"]), seed
     )
@@ -246,7 +255,7 @@ def train(options: TrainOptions, on_step: Callable[[dict], None] | None = None) 
                 last = _step(
                     forward, optimizer, scaler, batch, bn_batch, weights, autocast, device,
                     world_size, rank, seed, step, float(optim_cfg.get("grad_clip", 0.0)),
-                    training_losses,
+                    training_losses, running_stats,
                 )  # fmt: skip
                 step += 1
                 finished = time.perf_counter()
@@ -266,6 +275,7 @@ def train(options: TrainOptions, on_step: Callable[[dict], None] | None = None) 
                     break
             if rank == 0 and (step % steps_per_epoch == 0 or step == total_steps or interrupted):
                 _save(checkpoint_path, model, optimizer, scaler, step, options)
+                model.save(options.out / LATEST_WEIGHTS, options.model)
                 if step % steps_per_epoch == 0:
                     model_path = options.out / f"epoch-{step // steps_per_epoch - 1:02d}.pth"
                     model.save(model_path, options.model)
@@ -275,9 +285,12 @@ def train(options: TrainOptions, on_step: Callable[[dict], None] | None = None) 
 
 
 def _step(forward, optimizer, scaler, batch, bn_batch, weights, autocast, device, world_size,
-          rank, seed, step, grad_clip, training_losses) -> dict[str, float]:  # fmt: skip
+          rank, seed, step, grad_clip, training_losses,
+          running_stats) -> dict[str, float]:  # fmt: skip
     """One optimiser step over this rank's share, in BatchNorm batches (see the module doc)."""
     batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+    if running_stats is not None:
+        running_stats.snapshot()
     positives = (batch["cls_gt"] == 1).sum().to(torch.float64)
     if world_size > 1:
         torch.distributed.all_reduce(positives)
@@ -301,6 +314,8 @@ def _step(forward, optimizer, scaler, batch, bn_batch, weights, autocast, device
             scaler.scale(terms["total"] * world_size).backward()
         for name, value in terms.items():
             totals[name] = totals.get(name, 0.0) + float(value.detach())
+    if running_stats is not None:
+        running_stats.combine(len(chunks))
     if grad_clip > 0:
         scaler.unscale_(optimizer)
         torch.nn.utils.clip_grad_norm_(forward.parameters(), grad_clip)
@@ -315,12 +330,16 @@ def _step(forward, optimizer, scaler, batch, bn_batch, weights, autocast, device
     return totals
 
 
+LATEST_WEIGHTS = "latest.pth"  # the weights of the last checkpoint, for run --checkpoint
+
+
 def _save(path: Path, model, optimizer, scaler, step: int, options: TrainOptions) -> None:
     buffer = io.BytesIO()
     state = {
         "format": TRAIN_FORMAT,
         "model_name": options.model,
         "recipe": options.recipe,
+        "precision": options.precision,
         "step": step,
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
@@ -345,6 +364,11 @@ def _restore(
     if state["model_name"] != options.model:
         raise SparsettError(
             f"{path}: saved for model {state['model_name']!r}, not {options.model!r}"
+        )
+    if state.get("precision", options.precision) != options.precision:
+        raise SparsettError(
+            f"{path}: trained under --precision {state['precision']}; resume with it (another "
+            "precision would continue a different run)"
         )
     refusal = schedule_extension_error(
         state["recipe"], options.recipe, math.ceil(step / steps_per_epoch)

@@ -233,7 +233,7 @@ def test_trackers_named_in_another_case_are_gated_under_their_own_names(tmp_path
         ({"trackers": {"SiamBAN": {"auc": None}}}, "trackers.SiamBAN.auc None: expected a number"),
         ({"trackers": {"SiamBAN": [0.69]}}, "trackers.SiamBAN: expected a table of metric: value"),
         ({"trackers": {"SiamBAN": {"AUC": 0.69}}}, "trackers.SiamBAN.AUC: not a score of "
-         "protocol otb2015/official (its scores: auc, precision, norm_precision)"),
+         "protocol otb2015/official (its scores: auc, precision, norm_precision, op50, op75)"),
     ],
 )  # fmt: skip
 def test_a_malformed_baseline_is_an_error_naming_the_entry(tmp_path, document, reason) -> None:
@@ -244,6 +244,17 @@ def test_a_malformed_baseline_is_an_error_naming_the_entry(tmp_path, document, r
                                             str(baseline)))  # fmt: skip
     assert result.exit_code == 2, result.output
     assert f"{baseline}: {reason}" in " ".join(result.output.split())
+
+
+def test_a_baseline_may_gate_op50_and_op75(tmp_path: Path) -> None:
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text(json.dumps({"trackers": {"SiamBAN": {"op50": 0.89, "op75": 0.54}}}))
+    results = shared_path("raw_results", "otb100")
+    result = runner.invoke(app, report_args(results, tmp_path / "out", "-q", "--check",
+                                            str(baseline)))  # fmt: skip
+    assert result.exit_code == 1, result.output  # OP50 89.23 holds; OP75 52.94 is 1.06 below
+    said = " ".join(result.output.split())
+    assert "SiamBAN op75: 52.94 < baseline 54.00 (-1.06 points)" in said and "op50:" not in said
 
 
 def test_a_drop_below_a_hundredth_of_a_point_is_not_printed_as_zero() -> None:

@@ -94,7 +94,11 @@ def _sequence(path: Path, frames_dir: Path | None) -> Sequence:
 
 def _from_zip(path: Path) -> list[Sequence]:
     sequences = []
-    with zipfile.ZipFile(path) as archive:
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile as exc:
+        raise InputFileError(path, f"a damaged zip ({exc})") from None
+    with archive:
         for member in sorted(archive.namelist()):
             if not member.endswith(".txt") or "__MACOSX/" in member:  # macOS resource forks
                 continue

@@ -103,7 +103,7 @@ def check_baseline(report: Report, path: Path, tolerance: float | None = None) -
         else float(document.get("tolerance_points", DEFAULT_TOLERANCE))
     )
     current = {e.tracker: e.scores() for e in report.evaluations}
-    known = report.protocol.score_names()
+    known = report.metric_names()
     for tracker, scores in document["trackers"].items():
         unknown = [metric for metric in scores if metric not in known]
         if unknown:

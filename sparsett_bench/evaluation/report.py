@@ -77,12 +77,7 @@ def discover_trackers(results_dir: Path) -> list[str]:
     """Tracker names under a results folder: sub-folders and ``<tracker>.zip`` files, each
     once (a folder beside its own zip, as `run` leaves a submission, is read from the
     folder: `tracker_location`)."""
-    if results_dir.is_file():
-        raise InputFileError(
-            results_dir,
-            "--results takes the folder that holds each tracker's folder or zip: give the "
-            f"folder above it ({results_dir.parent}), with --trackers {results_dir.stem}",
-        )
+    _refuse_a_trackers_own_zip(results_dir)
     if not results_dir.is_dir():
         raise InputFileError(results_dir, "results folder not found")
     names = []
@@ -96,7 +91,17 @@ def discover_trackers(results_dir: Path) -> list[str]:
     return names
 
 
+def _refuse_a_trackers_own_zip(results_dir: Path) -> None:
+    if results_dir.is_file():
+        raise InputFileError(
+            results_dir,
+            "--results takes the folder that holds each tracker's folder or zip: give the "
+            f"folder above it ({results_dir.parent}), with --trackers {results_dir.stem}",
+        )
+
+
 def tracker_location(results_dir: Path, tracker: str) -> Path:
+    _refuse_a_trackers_own_zip(results_dir)
     for candidate in (results_dir / tracker, results_dir / f"{tracker}.zip"):
         if candidate.exists():
             return candidate

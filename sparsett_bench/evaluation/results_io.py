@@ -81,7 +81,10 @@ class _Tree:
                     if damaged
                     else "expected a results folder or a zip of results",
                 )
-            self._zip = zipfile.ZipFile(location)
+            try:
+                self._zip = zipfile.ZipFile(location)
+            except zipfile.BadZipFile as exc:  # its directory damaged
+                raise InputFileError(location, f"a damaged zip ({exc})") from None
             for info in self._zip.infolist():
                 if (
                     not info.is_dir()

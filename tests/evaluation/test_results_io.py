@@ -391,6 +391,11 @@ def test_a_damaged_results_zip_is_named_with_its_member(tmp_path: Path) -> None:
     archive.write_bytes(bytes(data))
     with pytest.raises(InputFileError, match=r"t\.zip:t/Couple\.txt: damaged zip member"):
         load_tracker_results(archive, ["Couple"])
+    directory = data.rfind(b"PK\x01\x02")  # the member's entry in the central directory
+    broken = data[:directory] + b"\0\0\0\0" + data[directory + 4 :]
+    archive.write_bytes(bytes(broken))
+    with pytest.raises(InputFileError, match=r"t\.zip: a damaged zip \(Bad magic number"):
+        load_tracker_results(archive, ["Couple"])
     archive.write_bytes(bytes(data[: len(data) // 2]))  # cut short: no central directory
     with pytest.raises(InputFileError, match=r"t\.zip: a damaged zip \(its central directory"):
         load_tracker_results(archive, ["Couple"])

@@ -121,10 +121,10 @@ def run_benchmark(
     if workers == 0:  # one per core (each runs `threads` threads), or one per listed GPU
         workers = max(1, (os.cpu_count() or 1) // threads) if devices[0] == "cpu" else len(devices)
     record = (tracker_dir, spec, key, split, ",".join(devices), threads, repeats)
+    first_run = not (tracker_dir / RUN_RECORD).exists()
     if any(pending for _, pending in todo):  # the configuration is on disk before any result
         check_tracker(spec)
         runner.read_image(next(job for _, pending in todo for job in pending).frames[0])
-        first_run = not (tracker_dir / RUN_RECORD).exists()
         runner.write_run_record(*record)
         try:
             summary.tracked = _track_with_progress(spec, todo, workers, devices, threads, console)
@@ -132,8 +132,11 @@ def run_benchmark(
             if first_run:  # a lone run.json would make every later report fail
                 runner.remove_if_no_results(tracker_dir)
             raise
-    summary.record = runner.write_run_record(*record)
     failed = [outcome for outcome in summary.tracked if outcome.error is not None]
+    if failed and first_run:  # every sequence unreadable: leave nothing behind either
+        runner.remove_if_no_results(tracker_dir)
+    if not failed or (tracker_dir / RUN_RECORD).exists():
+        summary.record = runner.write_run_record(*record)
     if failed:
         listed = "\n  ".join(f"{o.name}: {o.error}" for o in failed[:20])
         more = f"\n  ... and {len(failed) - 20} more" if len(failed) > 20 else ""

@@ -113,12 +113,16 @@ def _readable_result(folder: Path, sequence: str) -> tuple[int, np.ndarray | Non
     return (rows, times) if len(times) == rows else None
 
 
+class FrameReadError(InputFileError):
+    """A frame that cannot be read: it fails its sequence alone (not a tracker's own error)."""
+
+
 def read_image(path: str) -> np.ndarray:
     import cv2
 
     image = cv2.imread(path, cv2.IMREAD_COLOR)
     if image is None:
-        raise InputFileError(path, "missing or not a readable image")
+        raise FrameReadError(path, "missing or not a readable image")
     return image
 
 
@@ -178,7 +182,7 @@ def _run_job(tracker: Tracker, job: Job, tracker_dir: Path) -> Outcome:
     so that one damaged sequence does not stop a run over hundreds."""
     try:
         boxes, times = track(tracker, job)
-    except InputFileError as exc:
+    except FrameReadError as exc:
         return Outcome(job.name, 0, 0.0, error=str(exc))
     write_sequence_result(tracker_dir, job.name, boxes, times)
     return Outcome(job.name, len(job.frames), float(times.sum()))
@@ -268,6 +272,7 @@ def run_jobs(
         initargs=(spec, devices, threads),
     )
     pending = {pool.submit(_worker_job, item): item[1].name for item in work}
+    finished_normally = False
     try:
         for future in as_completed(pending):
             try:
@@ -283,8 +288,12 @@ def run_jobs(
             outcomes.append(outcome)
             if on_done:
                 on_done(outcome)
+        finished_normally = True
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        if not finished_normally:  # an error or Ctrl-C: stop the sequences still running
+            for process in list(getattr(pool, "_processes", {}).values()):
+                process.terminate()
+        pool.shutdown(wait=finished_normally, cancel_futures=True)
     return outcomes
 
 

@@ -442,6 +442,10 @@ def test_a_sequence_with_a_missing_frame_fails_alone(tmp_path, otb_root, workers
     tracked = tmp_path / "results" / "opencv-kcf"
     assert len((tracked / "Crossing.txt").read_text().splitlines()) == FRAMES["Crossing"]
     assert not (tracked / "Football1.txt").exists()
+    alone = arguments | {"results": tmp_path / "alone", "names": ["Football1"]}
+    with pytest.raises(SparsettError, match=r"1 sequence\(s\) not tracked"):
+        run_benchmark("otb2015", kcf, **alone)
+    assert not (tmp_path / "alone" / "opencv-kcf").exists()  # no lone run.json for report
     (images / "0040.jpg").symlink_to(otb_root / "Football1" / "img" / "0040.jpg")
     summary = run_benchmark("otb2015", kcf, **arguments)
     assert summary.skipped == ["Crossing"] and summary.complete
@@ -518,6 +522,28 @@ class Escapes(Base):
     name = "../escaped"
 
 
+class OwnFileError(Base):
+    name = "ownfile"
+
+    def update(self, image):
+        from sparsett_bench.errors import InputFileError
+
+        raise InputFileError("/models/its-own.bin", "the plugin's own file is damaged")
+
+
+class Slow(Base):
+    name = "slow"
+
+    def update(self, image):
+        import time
+
+        time.sleep(0.05)
+        if getattr(self, "frames", 0) == 3 and image.shape[1] == 320:  # Couple's frames only
+            raise RuntimeError("stop")
+        self.frames = getattr(self, "frames", 0) + 1
+        return self.box
+
+
 class BrokenConstructor(Base):
     def __init__(self):
         raise ValueError("no model file")
@@ -543,6 +569,7 @@ def plugins(tmp_path, monkeypatch) -> Path:
                     r"results are one folder"),
         ("BrokenConstructor", r"python:plugins_under_test:BrokenConstructor: building it raised "
                               r"ValueError: no model file"),
+        ("OwnFileError", r"^/models/its-own\.bin: the plugin's own file is damaged$"),
     ],
 )  # fmt: skip
 def test_a_plugins_fault_is_an_error_naming_it_and_leaves_nothing(
@@ -603,3 +630,16 @@ def test_the_same_weights_moved_elsewhere_resume(tmp_path) -> None:
     other = TrackerSpec(**moved.describe() | {"checkpoint_sha256": "cd34"})
     with pytest.raises(SparsettError, match=r"differs in: checkpoint, checkpoint_sha256"):
         check_configuration(tmp_path, other)
+
+
+def test_an_error_in_one_worker_stops_the_others_at_once(plugins, otb_root) -> None:
+    """Couple fails at its frame 5; Basketball (725 frames at 50 ms, 36 s) is not waited for."""
+    from sparsett_bench.tracking.benchmark_run import run_benchmark
+    from sparsett_bench.tracking.factory import TrackerSpec
+
+    spec = TrackerSpec("slow", "python:plugins_under_test:Slow")
+    started = time.perf_counter()
+    with pytest.raises(SparsettError, match=r"slow: Couple frame 5: update\(\) raised Runtime"):
+        run_benchmark("otb2015", spec, root=otb_root, results=plugins / "results",
+                      names=["Basketball", "Couple"], workers=2)  # fmt: skip
+    assert time.perf_counter() - started < 20

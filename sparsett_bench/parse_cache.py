@@ -57,13 +57,14 @@ def _cache_root_for(setting: str | None) -> Path | None:
 
 @functools.cache
 def code_stamp() -> str:
-    """A digest of this package's source files (path, size, mtime): what is cached was made
-    by this code, so an upgraded or edited sparsett-bench never reads its older parses."""
+    """A digest of this package's files (path, size, mtime), its code and its sequence specs:
+    what is cached was made by them, so an upgraded or edited sparsett-bench never reads its
+    older parses."""
     package = Path(__file__).resolve().parent
     lines = sorted(
         f"{path.relative_to(package)}\0{info.st_size}\0{info.st_mtime_ns}"
-        for path in package.rglob("*.py")
-        if (info := path.stat())
+        for path in package.rglob("*")
+        if "__pycache__" not in path.parts and path.is_file() and (info := path.stat())
     )
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
 

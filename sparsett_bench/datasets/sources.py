@@ -58,11 +58,16 @@ class Plan:
 
     @property
     def known_bytes(self) -> int:
-        return sum(
-            f.remote.size or 0
-            for f in self.files
-            if not is_verified(f.remote) and not f.extracted_and_removed
-        )
+        """Bytes still to download, where their sizes are published."""
+        return sum(f.remote.size or 0 for f in self._to_fetch())
+
+    @property
+    def known_extract_bytes(self) -> int:
+        """About as many bytes again for the archives among them, once extracted."""
+        return sum(f.remote.size or 0 for f in self._to_fetch() if f.extract_to is not None)
+
+    def _to_fetch(self) -> list[PlannedFile]:
+        return [f for f in self.files if not is_verified(f.remote) and not f.extracted_and_removed]
 
     @property
     def unknown_sizes(self) -> int:
@@ -241,7 +246,7 @@ def run_plan(plan: Plan, progress=None) -> tuple[int, int]:
             raise SparsettError(f"{plan.title}: no archives placed yet (see the instructions)")
         raise SparsettError(f"{plan.title}: nothing to download")
     folder = plan.files[0].remote.path.parent
-    check_free_space(folder, 2 * plan.known_bytes)  # archive plus its extracted content
+    check_free_space(folder, plan.known_bytes + plan.known_extract_bytes)
     downloaded = extracted = 0
     for planned in plan.files:
         if planned.extracted_and_removed:

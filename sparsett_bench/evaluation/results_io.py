@@ -240,9 +240,9 @@ def _record_unassigned(
     """Sort the names ``assign`` left out into ``unmatched`` and ``duplicates``."""
     for name in sorted(set(found) - set(assigned.values())):
         target = matcher.match(name)
-        if target is None:
+        if target is None and name not in out.unmatched:  # once, however many run folders
             out.unmatched.append(name)
-        else:
+        elif target is not None and [target, assigned[target], name] not in out.duplicates:
             out.duplicates.append([target, assigned[target], name])
 
 

@@ -212,3 +212,13 @@ def test_a_checkpoint_that_is_not_one_is_set_aside(server: Server, tmp_path) -> 
     assert sources.run_plan(plan) == (1, 0)
     assert torch.load(path, weights_only=True)["state_dict"]["w"].tolist() == [0.0, 0.0]
     assert not path.with_name("model.pkl.corrupt").exists()
+
+
+def test_space_for_extraction_is_asked_for_archives_only(tmp_path: Path) -> None:
+    from sparsett_bench.datasets.download import RemoteFile
+
+    plan = sources.Plan("mixed", [
+        sources.PlannedFile(RemoteFile(tmp_path / "a.zip", ("u",), size=100), tmp_path / "a"),
+        sources.PlannedFile(RemoteFile(tmp_path / "w.pth", ("u",), size=50), None),
+    ])  # fmt: skip
+    assert (plan.known_bytes, plan.known_extract_bytes) == (150, 100)

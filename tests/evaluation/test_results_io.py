@@ -111,6 +111,16 @@ def test_pytracking_repeated_runs(tmp_path: Path) -> None:
     assert len(runs.sequences["Crossing"].runs) == 1
 
 
+def test_leftover_files_of_repeated_runs_are_named_once(tmp_path: Path) -> None:
+    for run in range(2):
+        folder = tmp_path / "dimp" / f"dimp50_{run:03d}"
+        for name in ("Couple", "couple", "Coupel"):
+            write(folder / f"{name}.txt", "1\t2\t30\t40\n")
+    runs = load_tracker_results(tmp_path / "dimp", ["Couple"])
+    assert runs.unmatched == ["Coupel"]
+    assert runs.duplicates == [["Couple", "Couple", "couple"]]
+
+
 def test_several_unrelated_result_sets_are_an_error(tmp_path: Path) -> None:
     write(tmp_path / "t" / "default" / "Couple.txt", "1,2,3,4\n")
     write(tmp_path / "t" / "other" / "Couple.txt", "1,2,3,4\n")

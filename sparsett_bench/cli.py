@@ -97,7 +97,7 @@ def report(
         Path | None,
         typer.Option(
             help="Folder holding one results folder (or zip) per tracker "
-            "\\[default: results/<dataset>]."
+            "\\[default: results/<dataset>; results/<dataset>-<split> for another split]."
         ),
     ] = None,
     trackers: Annotated[
@@ -173,9 +173,10 @@ def report(
 
     try:
         from sparsett_bench.datasets.registry import canonical_name
+        from sparsett_bench.evaluation.results_io import default_results_folder
 
         key = canonical_name(dataset)
-        results_dir = results or Path("results") / key
+        results_dir = results or default_results_folder(key, split)
         rep = build_report(
             key,
             results_dir,
@@ -727,7 +728,10 @@ def run(
     ] = None,
     results: Annotated[
         Path | None,
-        typer.Option(help="Results folder; <tracker>/ goes inside \\[default: results/<dataset>]."),
+        typer.Option(
+            help="Results folder; <tracker>/ goes inside \\[default: results/<dataset>; "
+            "results/<dataset>-<split> for another split]."
+        ),
     ] = None,
     model: Annotated[
         str | None,

@@ -40,6 +40,16 @@ _RESULT_SUFFIXES = (".txt", ".json")  # other files (plots, configs) are ignored
 RUN_RECORD = "run.json"  # what `sparsett-bench run` records beside its results; not a sequence
 
 
+def default_results_folder(dataset: str, split: str | None) -> Path:
+    """``results/<dataset>`` for the benchmark's own split, ``results/<dataset>-<split>`` for
+    another (a tracker's folder holds one split: GOT-10k's val and test runs stay apart)."""
+    from sparsett_bench.datasets.loaders import DEFAULT_SPLIT
+
+    if split is None or split.lower() == DEFAULT_SPLIT.get(dataset, "test"):
+        return Path("results") / dataset
+    return Path("results") / f"{dataset}-{split.lower()}"
+
+
 @dataclass
 class SequenceResult:
     """Boxes of one sequence: one ``(N, 4)`` array per run, and per-frame seconds if known."""

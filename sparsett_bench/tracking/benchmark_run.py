@@ -25,7 +25,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sparsett_bench.datasets.loaders import DEFAULT_SPLIT, load_sequences
 from sparsett_bench.datasets.registry import canonical_name
 from sparsett_bench.errors import SparsettError
-from sparsett_bench.evaluation.results_io import RUN_RECORD
+from sparsett_bench.evaluation.results_io import RUN_RECORD, default_results_folder
 from sparsett_bench.tracking import runner
 from sparsett_bench.tracking.factory import TrackerSpec, check_results_name, check_tracker
 
@@ -97,7 +97,7 @@ def run_benchmark(
     if repeats > 1 and (key, split) == ("trackingnet", "test"):
         raise SparsettError("TrackingNet's server takes one run per sequence: no --repeats")
     sequences = load_sequences(key, root, split, names)
-    tracker_dir = (results or Path("results") / key) / spec.name
+    tracker_dir = (results or default_results_folder(key, split)) / spec.name
     execution = None
     if spec.params is not None:  # a SparseTT model: its sums follow threads, device, kernels
         import torch

@@ -329,7 +329,7 @@ def check_configuration(
         )
     if benchmark is not None and stored.get("dataset") is not None:
         was = (stored.get("dataset"), stored.get("split"))
-        if was != benchmark:
+        if [str(v).lower() for v in was] != [v.lower() for v in benchmark]:  # TRAIN_3, train_3
             raise SparsettError(
                 f"{tracker_dir} holds results of {' '.join(map(str, was))}, not "
                 f"{' '.join(benchmark)}; give this run its own --results folder"

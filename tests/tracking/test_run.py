@@ -608,6 +608,7 @@ def test_a_record_of_another_split_or_a_damaged_one_is_refused(tmp_path) -> None
     record.write_text(json.dumps({"tracker": spec.describe(), "dataset": "synthetic",
                                   "split": "test"}))  # fmt: skip
     check_configuration(tmp_path, spec, benchmark=("synthetic", "test"))
+    check_configuration(tmp_path, spec, benchmark=("synthetic", "TEST"))  # one split, any case
     with pytest.raises(SparsettError, match=r"holds results of synthetic test, not synthetic "
                                             r"train; give this run its own --results"):  # fmt: skip
         check_configuration(tmp_path, spec, benchmark=("synthetic", "train"))
@@ -643,3 +644,12 @@ def test_an_error_in_one_worker_stops_the_others_at_once(plugins, otb_root) -> N
         run_benchmark("otb2015", spec, root=otb_root, results=plugins / "results",
                       names=["Basketball", "Couple"], workers=2)  # fmt: skip
     assert time.perf_counter() - started < 20
+
+
+def test_each_split_has_its_own_default_results_folder() -> None:
+    from sparsett_bench.evaluation.results_io import default_results_folder
+
+    assert default_results_folder("got10k", "val") == Path("results/got10k")  # its own split
+    assert default_results_folder("got10k", "test") == Path("results/got10k-test")
+    assert default_results_folder("otb2015", None) == Path("results/otb2015")
+    assert default_results_folder("trackingnet", "TRAIN_3") == Path("results/trackingnet-train_3")

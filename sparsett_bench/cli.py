@@ -408,8 +408,9 @@ def export(
         else:
             error_console.print(f"note: {model} has no shipped weights; exporting random ones")
         path = out or Path(f"{model}.onnx")
-        staged = export_search_branch(net, path.with_name(path.name + ".part"))
+        staged = path.with_name(path.name + ".part")
         try:  # only a checked model takes the name: a run may load it unattended
+            export_search_branch(net, staged)
             difference = check_onnx(net, staged)
             if difference > 1e-4:
                 raise SparsettError(

@@ -45,7 +45,7 @@ def load(root: str | Path, split: str = "test") -> list[Sequence]:
         raise InputFileError(root, "LaSOT root not found")
     full = {p.parent.name: p.parent for p in root.glob("*/*/groundtruth.txt")}
     if split == "train":
-        names = [n for n in TRAIN_NAMES if n in full]
+        names = sorted(n for n in TRAIN_NAMES if n in full)  # as sorted before: runs resume
         if not names:
             raise InputFileError(
                 root, "no LaSOT training sequences (<class>/<seq>/groundtruth.txt)"

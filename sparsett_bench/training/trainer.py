@@ -15,7 +15,7 @@ written atomically by rank 0 at every epoch end, at the end, and when SIGINT/SIG
 (seed, epoch, index), so the sampler position is the step. Each epoch's weights are also saved
 in the project's model format (``epoch-NN.pth``, for ``run --checkpoint``), and so are the
 weights of every checkpoint (``latest.pth``: a run stopped by ``--max-steps`` or a signal
-mid-epoch has no ``epoch-NN.pth`` yet). A run resumes under its own ``precision`` only.
+mid-epoch has no ``epoch-NN.pth`` yet). A resume under another ``precision`` is refused.
 """
 
 from __future__ import annotations

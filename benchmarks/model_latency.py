@@ -63,8 +63,10 @@ from sparsett_bench.model.inference import Predictor
 from sparsett_bench.model.onnx_predictor import OnnxPredictor
 
 OFFICIAL_SECONDS = 0.45
-# Pause before each timed call: ONNX Runtime's threads spin for work after a run returns, and
-# on 2 cores a PyTorch frame started at once ran 20% slower here (412 against 336 ms).
+# Pause before each timed CPU call: ONNX Runtime's threads spin for work after a run returns,
+# and on 2 cores a PyTorch frame started at once ran 20% slower here (412 against 336 ms). CUDA
+# frames run back to back, as a tracker runs them (the pause would add 5.6 minutes of sleep to
+# the default 2 x 8 paths x 210 frames, and let the GPU idle down its clocks before each frame).
 SETTLE_SECONDS = 0.1
 Run = Callable[[torch.Tensor], object]
 
@@ -156,9 +158,10 @@ def measure(
     paths |= cuda_paths(model, z) if device == "cuda" else cpu_paths(model, z)
     paths |= extra_paths or {}
     timings: dict[str, list[float]] = {label: [] for label in paths}
+    settle = SETTLE_SECONDS if device == "cpu" else 0.0
     for x in [xs[0]] * warmup + xs:
         for label, run in paths.items():
-            time.sleep(SETTLE_SECONDS)
+            time.sleep(settle)
             start = time.perf_counter()
             run(x)
             timings[label].append(time.perf_counter() - start)

@@ -57,7 +57,9 @@ class TopKMultiheadAttention(nn.Module):
         q, k, v = heads(q) / math.sqrt(self.head_dim), heads(k), heads(v)
         logits = torch.bmm(q, k.transpose(1, 2))
         kept, index = logits.topk(self.top_k, dim=-1, sorted=self.sorted_top_k)
-        weights = torch.zeros_like(logits).scatter_(-1, index, kept.softmax(dim=-1))
+        probabilities = kept.softmax(dim=-1)  # float32 under CUDA autocast, whatever the logits
+        weights = torch.zeros_like(logits, dtype=probabilities.dtype)
+        weights.scatter_(-1, index, probabilities)
         if self.training and self.dropout > 0:
             weights = nn.functional.dropout(weights, self.dropout)
         out = torch.bmm(weights, v).transpose(0, 1).reshape(length, batch, channels)

@@ -76,6 +76,22 @@ def test_sparse_attention_keeps_the_official_keys(model, golden) -> None:
     assert int(nonzero.max()) <= 8 * 32  # at most K keys per head
 
 
+
+def test_sparse_attention_takes_the_float32_softmax_of_cuda_autocast(
+    model, golden, monkeypatch
+) -> None:
+    """CUDA autocast runs softmax in float32 on bf16 logits, where CPU autocast keeps bf16:
+    emulated here, the sparse weights take its dtype (scattering them into bf16 zeros raised a
+    dtype error on every bf16 or fp16 CUDA path) and still hold the official ones."""
+    softmax = torch.Tensor.softmax
+    monkeypatch.setattr(torch.Tensor, "softmax", lambda self, dim: softmax(self.float(), dim))
+    tokens = torch.from_numpy(golden["x_pos_added"]).flatten(2).permute(2, 0, 1)
+    attention = model.neck.decoder.decoder_layers[0].slf_attn
+    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
+        out, weights = attention(tokens, tokens, tokens, need_weights=True)
+    assert weights.dtype == torch.float32 and out.dtype == torch.bfloat16
+    np.testing.assert_allclose(weights.numpy(), golden["x_dec_layer0_selfattn_w"], atol=1e-2)
+
 def test_parameter_count_equals_the_official_non_backbone_part() -> None:
     from sparsett_bench.model.neck_head import NeckHead
 

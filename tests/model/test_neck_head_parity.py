@@ -76,7 +76,6 @@ def test_sparse_attention_keeps_the_official_keys(model, golden) -> None:
     assert int(nonzero.max()) <= 8 * 32  # at most K keys per head
 
 
-
 def test_sparse_attention_takes_the_float32_softmax_of_cuda_autocast(
     model, golden, monkeypatch
 ) -> None:
@@ -91,6 +90,7 @@ def test_sparse_attention_takes_the_float32_softmax_of_cuda_autocast(
         out, weights = attention(tokens, tokens, tokens, need_weights=True)
     assert weights.dtype == torch.float32 and out.dtype == torch.bfloat16
     np.testing.assert_allclose(weights.numpy(), golden["x_dec_layer0_selfattn_w"], atol=1e-2)
+
 
 def test_parameter_count_equals_the_official_non_backbone_part() -> None:
     from sparsett_bench.model.neck_head import NeckHead

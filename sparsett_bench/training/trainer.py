@@ -105,6 +105,39 @@ def _distributed() -> tuple[int, int, int]:
     )
 
 
+def _training_device(requested: str, world_size: int, local_rank: int) -> torch.device:
+    """This process's device: under torchrun a CUDA run takes GPU ``LOCAL_RANK`` (modulo the
+    GPUs it sees, for launchers that leave each process one), alone the GPU asked for."""
+    try:
+        device = torch.device(requested)
+    except RuntimeError:
+        raise SparsettError(f"--device {requested}: expected cpu, cuda or cuda:N") from None
+    if device.type not in ("cpu", "cuda"):
+        raise SparsettError(f"--device {requested}: expected cpu, cuda or cuda:N")
+    if device.type == "cpu":
+        return device
+    if not torch.cuda.is_available():
+        raise SparsettError(f"--device {requested}: PyTorch sees no CUDA device here")
+    visible = torch.cuda.device_count()
+    index = local_rank % visible if world_size > 1 else (device.index or 0)
+    if index >= visible:
+        raise SparsettError(f"--device {requested}: PyTorch sees {visible} CUDA device(s)")
+    device = torch.device("cuda", index)
+    torch.cuda.set_device(device)
+    return device
+
+
+def _any_rank(flag: bool, world_size: int, device: torch.device) -> bool:
+    """Whether ``flag`` is set on any rank. A signal reaches the ranks at different moments,
+    and a rank that left the loop alone would leave the others waiting in the next step's
+    collectives until NCCL's timeout; so every rank stops after the same step."""
+    if world_size == 1:
+        return flag
+    value = torch.tensor([float(flag)], device=device)
+    torch.distributed.all_reduce(value, op=torch.distributed.ReduceOp.MAX)
+    return bool(value.item())
+
+
 class _StopFlag:
     """SIGINT/SIGTERM ask for a checkpoint after the current step instead of dying mid-way."""
 
@@ -147,19 +180,17 @@ def train(options: TrainOptions, on_step: Callable[[dict], None] | None = None) 
         raise SparsettError(
             f"{share} pairs per process do not split into BatchNorm batches of {bn_batch}"
         )
-    device = torch.device(options.device)
-    if device.type == "cuda":
-        if not torch.cuda.is_available():
-            raise SparsettError(f"--device {options.device}: PyTorch sees no CUDA device here")
-        device = torch.device("cuda", local_rank if world_size > 1 else (device.index or 0))
-        torch.cuda.set_device(device)
+    device = _training_device(options.device, world_size, local_rank)
+    if options.sync_bn and world_size > 1 and device.type != "cuda":
+        raise SparsettError("--sync-bn needs CUDA (SyncBatchNorm runs on GPUs only)")
     if options.precision not in ("fp32", "bf16", "fp16"):
         raise SparsettError(f"unknown precision {options.precision!r} (fp32, bf16 or fp16)")
     if options.precision == "fp16" and device.type != "cuda":
         raise SparsettError("fp16 training needs CUDA; on the CPU use bf16 or fp32")
     if options.threads:
         torch.set_num_threads(options.threads)
-    if world_size > 1 and not torch.distributed.is_initialized():
+    owns_process_group = world_size > 1 and not torch.distributed.is_initialized()
+    if owns_process_group:
         torch.distributed.init_process_group("nccl" if device.type == "cuda" else "gloo")
 
     seed = int(schedule["seed"])
@@ -270,7 +301,7 @@ def train(options: TrainOptions, on_step: Callable[[dict], None] | None = None) 
                     if on_step:
                         on_step(record | {"total_steps": total_steps})
                 waited_from = time.perf_counter()  # the log's own time is not a data wait
-                if stop.raised:
+                if _any_rank(stop.raised, world_size, device):
                     interrupted = True
                     break
             if rank == 0 and (step % steps_per_epoch == 0 or step == total_steps or interrupted):
@@ -281,6 +312,8 @@ def train(options: TrainOptions, on_step: Callable[[dict], None] | None = None) 
                     model.save(model_path, options.model)
     if world_size > 1:
         torch.distributed.barrier()
+    if owns_process_group:
+        torch.distributed.destroy_process_group()
     return TrainResult(step, total_steps, interrupted, checkpoint_path if rank == 0 else None, last)
 
 
@@ -322,8 +355,8 @@ def _step(forward, optimizer, scaler, batch, bn_batch, weights, autocast, device
     scaler.step(optimizer)
     scaler.update()
     if world_size > 1:
-        values = torch.tensor(list(totals.values()), dtype=torch.float64)
-        torch.distributed.all_reduce(values)
+        values = torch.tensor(list(totals.values()), dtype=torch.float64, device=device)
+        torch.distributed.all_reduce(values)  # NCCL reduces CUDA tensors only
         totals = dict(zip(totals, values.tolist(), strict=True))
     if not all(math.isfinite(v) for v in totals.values()):
         raise SparsettError(f"step {step + 1}: non-finite loss {totals}")

@@ -221,6 +221,81 @@ def test_two_gloo_processes_match_one_process(recipe, tmp_path) -> None:
         assert int(two[key]) == int(one[key]) == 4, key  # 2 steps of 2 BatchNorm batches
 
 
+# One rank of two is interrupted after its first step; torchrun signals each worker itself, at
+# its own moment, so this is what a Ctrl-C or a SIGTERM of the job can come to.
+ONE_RANK_INTERRUPTED = """
+import os, signal, sys
+from pathlib import Path
+import sparsett_bench.training.trainer as trainer
+from sparsett_bench.training.recipe import load_recipe
+
+step = trainer._step
+def step_then_interrupt_rank_1(*args, **kwargs):
+    losses = step(*args, **kwargs)
+    if os.environ["RANK"] == "1":
+        os.kill(os.getpid(), signal.SIGINT)
+    return losses
+trainer._step = step_then_interrupt_rank_1
+options = trainer.TrainOptions(
+    model="sparsett-tiny", recipe=load_recipe(sys.argv[1]), out=Path(sys.argv[2]), threads=1
+)
+result = trainer.train(options)
+print(os.environ["RANK"], result.step, result.interrupted)
+"""
+
+
+def test_a_signal_on_one_rank_stops_every_rank_after_the_same_step(recipe, tmp_path) -> None:
+    """A rank that left the loop alone had the other wait in the next step's collectives."""
+    recipe_file, script = tmp_path / "recipe.toml", tmp_path / "interrupt_rank_1.py"
+    recipe_file.write_text(_toml(recipe))
+    script.write_text(ONE_RANK_INTERRUPTED)
+    job = subprocess.Popen(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+         str(script), str(recipe_file), str(tmp_path / "run")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )  # fmt: skip
+    try:
+        stdout, stderr = job.communicate(timeout=240)
+    except subprocess.TimeoutExpired:
+        os.killpg(job.pid, signal.SIGKILL)  # torchrun and both ranks
+        job.communicate()
+        pytest.fail("the ranks did not stop together: one waited for the other")
+    assert job.returncode == 0, stderr[-3000:]
+    ranks = sorted(re.findall(r"^[01] \d+ \w+$", stdout, re.M))
+    assert ranks == ["0 1 True", "1 1 True"]  # rank, step, interrupted
+    checkpoint = torch.load(tmp_path / "run" / "checkpoint.pth", weights_only=True)
+    assert checkpoint["step"] == 1
+
+
+def test_training_devices_under_torchrun_and_alone(monkeypatch) -> None:
+    from sparsett_bench.training.trainer import _training_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setattr(torch.cuda, "set_device", lambda device: None)
+    assert _training_device("cpu", 4, 3) == torch.device("cpu")
+    assert _training_device("cuda", 1, 0) == torch.device("cuda", 0)
+    assert _training_device("cuda:1", 1, 0) == torch.device("cuda", 1)
+    # a rank per GPU; where a launcher shows each process one GPU, LOCAL_RANK 3 is its GPU 0
+    assert _training_device("cuda", 4, 1) == torch.device("cuda", 1)
+    assert _training_device("cuda", 4, 3) == torch.device("cuda", 1)
+    with pytest.raises(SparsettError, match=r"--device cuda:2: PyTorch sees 2 CUDA device"):
+        _training_device("cuda:2", 1, 0)
+    with pytest.raises(SparsettError, match=r"--device cuda:0,1: expected cpu, cuda or cuda:N"):
+        _training_device("cuda:0,1", 1, 0)
+
+
+def test_sync_bn_on_the_cpu_is_refused_before_any_process_group(
+    recipe, tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "0")
+    with pytest.raises(SparsettError, match=r"--sync-bn needs CUDA"):
+        train(options(recipe, tmp_path, sync_bn=True))
+    assert not torch.distributed.is_initialized()
+
+
 def load_initial(key: str) -> torch.Tensor:
     from sparsett_bench.model.config import build_model
 

@@ -64,6 +64,22 @@ def parse_devices(device: str) -> list[str]:
     raise SparsettError(f"--device {device}: expected cpu, cuda, cuda:N or cuda:N,M,...")
 
 
+def process_devices(device: str) -> list[str]:
+    """The devices this process deals its workers over: those of ``--device``, or under
+    torchrun the one of its local rank, a plain ``cuda`` meaning the local rank's own GPU (as
+    ``train`` takes it: ranks do not all land on GPU 0)."""
+    devices = parse_devices(device)
+    rank, world_size = runner.torchrun_rank()
+    if world_size == 1 or devices == ["cpu"]:
+        return devices
+    local_rank = int(os.environ.get("LOCAL_RANK", rank))
+    if device.strip() == "cuda":
+        import torch
+
+        return [f"cuda:{local_rank % torch.cuda.device_count()}"]
+    return [devices[local_rank % len(devices)]]
+
+
 def run_benchmark(
     dataset: str,
     spec: TrackerSpec,
@@ -83,10 +99,8 @@ def run_benchmark(
     key = canonical_name(dataset)
     split = split or DEFAULT_SPLIT.get(key, "test")
     check_results_name(spec.name, "tracker name")
-    devices = parse_devices(device)
+    devices = process_devices(device)
     rank, world_size = runner.torchrun_rank()
-    if world_size > 1 and devices[0].startswith("cuda"):
-        devices = [devices[int(os.environ.get("LOCAL_RANK", rank)) % len(devices)]]
     if spec.params is not None:  # a SparseTT model: refuse its options before run.json
         from sparsett_bench.tracking.sparsett_tracker import check_inference_options
 

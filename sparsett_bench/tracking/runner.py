@@ -416,7 +416,7 @@ def write_run_record(
         "repeats": repeats,
         "precision": spec.precision,
         "speed": speed,
-        "environment": _environment(cv2.__version__),
+        "environment": _environment(cv2.__version__, device.split(",")),
     }
     write_text_atomic(tracker_dir / RUN_RECORD, json.dumps(record, indent=1) + "\n")
     return record
@@ -436,7 +436,9 @@ def _finished_times(tracker_dir: Path) -> dict[str, np.ndarray]:
     return times
 
 
-def _environment(cv2_version: str) -> dict:
+def _environment(cv2_version: str, devices: list[str]) -> dict:
+    """Versions and hardware; ``gpu`` names the GPUs the run's ``devices`` are, for a CUDA
+    run (each once, in their order)."""
     from sparsett_bench import __version__
 
     environment = {
@@ -453,6 +455,8 @@ def _environment(cv2_version: str) -> dict:
 
         environment["torch"] = torch.__version__
         environment["cpu_kernels"] = torch.backends.cpu.get_cpu_capability()
-        if torch.cuda.is_available():
-            environment["gpu"] = torch.cuda.get_device_name()
+        cuda = [torch.device(d) for d in devices if d.startswith("cuda")]
+        if cuda and torch.cuda.is_available():
+            names = dict.fromkeys(torch.cuda.get_device_name(d) for d in cuda)
+            environment["gpu"] = ", ".join(names)
     return environment

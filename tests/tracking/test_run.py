@@ -653,3 +653,34 @@ def test_each_split_has_its_own_default_results_folder() -> None:
     assert default_results_folder("got10k", "test") == Path("results/got10k-test")
     assert default_results_folder("otb2015", None) == Path("results/otb2015")
     assert default_results_folder("trackingnet", "TRAIN_3") == Path("results/trackingnet-train_3")
+
+
+def test_torchrun_ranks_take_one_gpu_each(monkeypatch) -> None:
+    import torch
+
+    from sparsett_bench.tracking.benchmark_run import process_devices
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 4)
+    assert process_devices("cuda") == ["cuda:0"]  # one process: its workers share the GPU
+    assert process_devices("cuda:0,2") == ["cuda:0", "cuda:2"]
+    monkeypatch.setenv("WORLD_SIZE", "8")  # two nodes of four
+    for local_rank, plain, listed in (("1", "cuda:1", "cuda:2"), ("3", "cuda:3", "cuda:2")):
+        monkeypatch.setenv("RANK", str(4 + int(local_rank)))
+        monkeypatch.setenv("LOCAL_RANK", local_rank)
+        assert process_devices("cuda") == [plain]  # all ranks took cuda:0 before
+        assert process_devices("cuda:0,2") == [listed]
+        assert process_devices("cpu") == ["cpu"]
+
+
+def test_run_json_names_the_gpus_of_the_run(monkeypatch) -> None:
+    import torch
+
+    from sparsett_bench.tracking import runner
+
+    names = {0: "NVIDIA A100", 1: "NVIDIA H100", 2: "NVIDIA H100"}
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: names[device.index])
+    assert runner._environment("4.x", ["cuda:2", "cuda:1"])["gpu"] == "NVIDIA H100"
+    assert runner._environment("4.x", ["cuda:1", "cuda:0"])["gpu"] == "NVIDIA H100, NVIDIA A100"
+    assert "gpu" not in runner._environment("4.x", ["cpu"])

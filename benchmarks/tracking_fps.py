@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.recording import record
 from sparsett_bench.datasets.loaders import load_sequences
-from sparsett_bench.machine import cpu_model
+from sparsett_bench.machine import cpu_model, gpu_names
 from sparsett_bench.tracking import runner
 from sparsett_bench.tracking.factory import TrackerSpec, build_tracker, tracker_params
 
@@ -106,7 +106,7 @@ def main() -> None:
     weights = args.swin_checkpoint.name if args.swin_checkpoint else "seeded random"
     lines = [
         f"tracking_fps, {datetime.date.today()}, {platform.node() or 'vm'}: "
-        f"{cpu_model()}, {args.threads} threads, device {args.device}",
+        f"{gpu_names([args.device]) or cpu_model()}, {args.threads} threads, device {args.device}",
         f"Basketball ({len(job.frames)} frames, 576x432); FPS = frames / tracking time; "
         f"sparsett-swin-t weights: {weights}",
     ]

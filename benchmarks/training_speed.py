@@ -25,7 +25,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.recording import record
-from sparsett_bench.machine import cpu_model
+from sparsett_bench.machine import cpu_model, gpu_names
 from sparsett_bench.model.config import build_model
 from sparsett_bench.training.losses import training_losses
 from sparsett_bench.training.targets import dense_targets
@@ -83,7 +83,9 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
-    hardware = torch.cuda.get_device_name() if device.type == "cuda" else cpu_model()
+    if device.type == "cuda":  # its synchronize() calls then wait for this GPU, not GPU 0
+        torch.cuda.set_device(device)
+    hardware = gpu_names([args.device]) or cpu_model()
     lines = [
         f"training_speed, {datetime.date.today()}, {platform.node() or 'vm'}: {hardware}, "
         f"{args.threads} threads, torch {torch.__version__}; median of {args.steps} steps"

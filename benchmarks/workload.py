@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.recording import record
 from sparsett_bench.datasets import synthetic
-from sparsett_bench.machine import cpu_model
+from sparsett_bench.machine import cpu_model, gpu_names
 from sparsett_bench.tracking import runner
 from sparsett_bench.tracking.benchmark_run import parse_devices
 from sparsett_bench.tracking.factory import TrackerSpec, build_tracker, tracker_params
@@ -133,12 +133,8 @@ def main() -> None:
 
 
 def hardware(devices: list[str]) -> str:
-    if devices[0].startswith("cuda"):
-        import torch
-
-        names = sorted({torch.cuda.get_device_name(torch.device(d)) for d in devices})
-        return f"{', '.join(names)}, CPU {cpu_model()}"
-    return cpu_model()
+    gpus = gpu_names(devices)
+    return f"{gpus}, CPU {cpu_model()}" if gpus else cpu_model()
 
 
 if __name__ == "__main__":

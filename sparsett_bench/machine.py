@@ -1,4 +1,4 @@
-"""What this machine's CPU is, for run.json and the benchmarks' headers (no heavy imports:
+"""What this machine's CPU and GPUs are, for run.json and the benchmarks' headers (no heavy imports:
 `report` and its benchmark use it too)."""
 
 from __future__ import annotations
@@ -12,6 +12,19 @@ def cpu_model() -> str:
         return describe_cpu(Path("/proc/cpuinfo").read_text())
     except OSError:
         return ""
+
+
+def gpu_names(devices: list[str]) -> str:
+    """The names of the CUDA devices among ``devices`` (``cuda:1``, ...), each name once, in
+    their order; "" where there are none (a CPU run). Imports torch only for CUDA devices."""
+    cuda = [device for device in devices if device.startswith("cuda")]
+    if not cuda:
+        return ""
+    import torch
+
+    if not torch.cuda.is_available():
+        return ""
+    return ", ".join(dict.fromkeys(torch.cuda.get_device_name(torch.device(d)) for d in cuda))
 
 
 def cpu_vendor() -> str | None:

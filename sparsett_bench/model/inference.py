@@ -142,7 +142,8 @@ class Predictor:
 
     def set_template(self, z: torch.Tensor) -> None:
         """Run the template branch on ``z`` ``(B, 3, 127, 127)`` and keep its memory and keys
-        and values; with a captured graph they are copied into its static buffers."""
+        and values; with a captured graph they are copied into its static buffers. On CUDA it
+        returns once the GPU has finished (a tracker's init time holds the template's work)."""
         with torch.inference_mode(), self._autocast():
             memory = self.model.template(z.to(self.device))
             kv = self.model.template_cache(memory)
@@ -154,6 +155,8 @@ class Predictor:
                 self.kv = kv
                 self._graph = None  # captured against the previous buffers
         self.memory = memory
+        if self.device.type == "cuda":  # the tracker times its init: the template's work in it
+            torch.cuda.synchronize(self.device)
 
     def search(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """Score and boxes for the search crops ``x`` ``(B, 3, 289, 289)`` (see the class)."""
@@ -197,7 +200,10 @@ class Predictor:
                     self._forward(self._static_x)
             torch.cuda.current_stream(self.device).wait_stream(side)
             graph = torch.cuda.CUDAGraph()
-            with torch.cuda.graph(graph):
+            # a capture stream of this device: torch.cuda.graph's default one is made once per
+            # process, on the device current at the first capture (a second Predictor on
+            # another GPU would capture on the first one's stream)
+            with torch.cuda.graph(graph, stream=torch.cuda.Stream(self.device)):
                 out = self._forward(self._static_x)
         self._static_out = {name: out[name] for name in OUTPUTS}
         self._graph = graph

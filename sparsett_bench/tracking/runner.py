@@ -40,7 +40,7 @@ from sparsett_bench.box_files import parse_box_text
 from sparsett_bench.errors import InputFileError, SparsettError
 from sparsett_bench.evaluation.evaluate import speed_summary
 from sparsett_bench.evaluation.results_io import RUN_RECORD, TIME_SUFFIX, write_sequence_result
-from sparsett_bench.machine import cpu_model
+from sparsett_bench.machine import cpu_model, gpu_names
 from sparsett_bench.tracking.base import Tracker
 from sparsett_bench.tracking.factory import TrackerSpec, build_tracker
 
@@ -455,8 +455,6 @@ def _environment(cv2_version: str, devices: list[str]) -> dict:
 
         environment["torch"] = torch.__version__
         environment["cpu_kernels"] = torch.backends.cpu.get_cpu_capability()
-        cuda = [torch.device(d) for d in devices if d.startswith("cuda")]
-        if cuda and torch.cuda.is_available():
-            names = dict.fromkeys(torch.cuda.get_device_name(d) for d in cuda)
-            environment["gpu"] = ", ".join(names)
+        if gpus := gpu_names(devices):
+            environment["gpu"] = gpus
     return environment

@@ -200,3 +200,17 @@ def test_cuda_graph_replay_equals_eager_and_takes_a_new_template(precision, no_t
     plain.set_template(pair_z)
     assert_outputs_close(graphed.search(pair_x), plain.search(pair_x), score_atol, box_atol)
     assert graphed.captures == 2
+
+
+@needs_cuda
+def test_graphs_on_two_gpus_of_one_process_replay_each_on_its_own(no_tf32) -> None:
+    if torch.cuda.device_count() < 2:
+        pytest.skip("needs two CUDA devices")
+    model = tiny()
+    z, x = inputs()
+    for device in ("cuda:0", "cuda:1"):  # the second captures after the first, on its own GPU
+        graphed = Predictor(model, device=device, cuda_graphs=True)
+        graphed.set_template(z)
+        out = graphed.search(x)
+        assert out["score"].device == torch.device(device)
+        assert_outputs_close(out, eager(model, z, x), SCORE_ATOL, BOX_ATOL)

@@ -26,6 +26,17 @@ REFERENCE_KERNELS = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"
 REFERENCE_VENDOR = "AuthenticAMD"
 
 
+def needs_gpus(count: int):
+    """A decorator: the test is a ``gpu`` one (``-m gpu`` selects it, the default run
+    deselects it) and is skipped, with the reason, where PyTorch sees fewer than ``count``
+    CUDA devices."""
+    import torch
+
+    seen = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    skip = pytest.mark.skipif(seen < count, reason=f"needs {count} CUDA device(s), sees {seen}")
+    return lambda test: pytest.mark.gpu(skip(test))
+
+
 def shared_path(*parts: str) -> Path:
     """A path under ../shared/data; the test is skipped (with the reason) when it is absent."""
     path = SHARED_DATA.joinpath(*parts)

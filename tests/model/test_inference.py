@@ -12,6 +12,7 @@ from sparsett_bench.errors import SparsettError
 from sparsett_bench.model.config import build_model
 from sparsett_bench.model.fold import fold_batchnorm
 from sparsett_bench.model.inference import Predictor, emulated_bf16_note
+from tests.conftest import needs_gpus
 
 SCORE_ATOL, BOX_ATOL = 5e-5, 2e-3  # the goldens' tolerances (fused score, boxes in pixels)
 # bf16/fp16 against fp32: bf16 keeps 8 significant bits (relative step 2**-8 = 3.9e-3). On the
@@ -21,11 +22,7 @@ SCORE_ATOL, BOX_ATOL = 5e-5, 2e-3  # the goldens' tolerances (fused score, boxes
 HALF_SCORE_ATOL, HALF_BOX_ATOL = 2e-2, 2.0
 
 
-def needs_cuda(test):
-    """``-m gpu`` selects the test (the default run deselects gpu tests); without CUDA it is
-    skipped with the reason."""
-    skip = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
-    return pytest.mark.gpu(skip(test))
+needs_cuda = needs_gpus(1)
 
 
 def tiny() -> torch.nn.Module:
@@ -202,10 +199,8 @@ def test_cuda_graph_replay_equals_eager_and_takes_a_new_template(precision, no_t
     assert graphed.captures == 2
 
 
-@needs_cuda
+@needs_gpus(2)
 def test_graphs_on_two_gpus_of_one_process_replay_each_on_its_own(no_tf32) -> None:
-    if torch.cuda.device_count() < 2:
-        pytest.skip("needs two CUDA devices")
     model = tiny()
     z, x = inputs()
     for device in ("cuda:0", "cuda:1"):  # the second captures after the first, on its own GPU

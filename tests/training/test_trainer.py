@@ -4,6 +4,7 @@ interrupt, and a 2-process gloo run equal to a 1-process run with the same total
 from __future__ import annotations
 
 import copy
+import math
 import os
 import re
 import shutil
@@ -23,7 +24,7 @@ from sparsett_bench.training.trainer import (
     schedule_extension_error,
     train,
 )
-from tests.conftest import shared_path
+from tests.conftest import needs_gpus, shared_path
 
 
 @pytest.fixture(scope="module")
@@ -294,6 +295,45 @@ def test_sync_bn_on_the_cpu_is_refused_before_any_process_group(
     with pytest.raises(SparsettError, match=r"--sync-bn needs CUDA"):
         train(options(recipe, tmp_path, sync_bn=True))
     assert not torch.distributed.is_initialized()
+
+
+def logged_losses(out: Path) -> list[float]:
+    import json
+
+    return [json.loads(line)["total"] for line in (out / "metrics.jsonl").read_text().splitlines()]
+
+
+@needs_gpus(1)
+@pytest.mark.parametrize("precision", ["bf16", "fp16"])
+def test_half_precision_training_on_cuda_logs_the_fp32_losses(recipe, tmp_path, precision):
+    """The first step's loss comes before any update, so autocast alone moves it (the top-K
+    attention's scatter raised a dtype error under CUDA autocast before)."""
+    for run_precision in ("fp32", precision):
+        train(options(recipe, tmp_path / run_precision, max_steps=2, device="cuda",
+                      precision=run_precision))  # fmt: skip
+    fp32, half = logged_losses(tmp_path / "fp32"), logged_losses(tmp_path / precision)
+    assert len(half) == 2 and all(math.isfinite(v) for v in half)
+    assert half[0] == pytest.approx(fp32[0], rel=2e-2)
+
+
+@needs_gpus(2)
+def test_two_nccl_processes_log_the_losses_of_one_process(recipe, tmp_path) -> None:
+    """Step 1's loss comes before any update: the ranks' halves of the batch, reduced, are the
+    one process's whole batch (the reduction's CPU tensor stopped NCCL runs there); step 2's
+    holds one update, in which GPU kernels may round otherwise."""
+    recipe_file = tmp_path / "recipe.toml"
+    recipe_file.write_text(_toml(recipe))
+    for nproc, out in ((1, tmp_path / "one"), (2, tmp_path / "two")):
+        completed = subprocess.run(
+            [sys.executable, "-m", "sparsett_bench", "train", "--out", str(out), "--nproc",
+             str(nproc), "--model", "sparsett-tiny", "--recipe", str(recipe_file),
+             "--max-steps", "2", "--device", "cuda", "--quiet"],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert completed.returncode == 0, completed.stderr[-3000:]
+    one, two = logged_losses(tmp_path / "one"), logged_losses(tmp_path / "two")
+    assert two[0] == pytest.approx(one[0], rel=1e-5)
+    assert two[1] == pytest.approx(one[1], rel=1e-3)
 
 
 def load_initial(key: str) -> torch.Tensor:

@@ -82,6 +82,9 @@ def require_file(path: Path, what: str) -> Path:
     return path
 
 
+PARTIAL_ROOT_HINT = "run and report take a partial root with --sequences naming what it holds"
+
+
 def select(all_names: list[str], wanted: list[str] | None) -> list[str]:
     """``wanted`` mapped onto the benchmark's names (any spelling), in benchmark order."""
     if wanted is None:

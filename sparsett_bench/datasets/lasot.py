@@ -16,10 +16,12 @@ import numpy as np
 
 from sparsett_bench.box_files import read_box_file
 from sparsett_bench.datasets._files import (
+    PARTIAL_ROOT_HINT,
     attribute_files,
     files_by_sequence,
     read_attribute_flags,
     read_flags,
+    select,
     spec_lines,
 )
 from sparsett_bench.datasets.registry import dataset_info
@@ -37,28 +39,33 @@ TRAIN_NAMES = tuple(
 )
 
 
-def load(root: str | Path, split: str = "test") -> list[Sequence]:
+def load(root: str | Path, split: str = "test", names: list[str] | None = None) -> list[Sequence]:
+    """The split's sequences, or only ``names`` (any spelling): a root that holds some of the
+    test classes, as a download by class leaves it, serves the sequences it holds."""
     root = Path(root)
     if split not in ("test", "train"):
         raise SparsettError(f"LaSOT splits are test and train, not {split!r}")
     if not root.is_dir():
         raise InputFileError(root, "LaSOT root not found")
     full = {p.parent.name: p.parent for p in root.glob("*/*/groundtruth.txt")}
+    chosen = names
     if split == "train":
         names = sorted(n for n in TRAIN_NAMES if n in full)  # as sorted before: runs resume
         if not names:
             raise InputFileError(
                 root, "no LaSOT training sequences (<class>/<seq>/groundtruth.txt)"
             )
+        names = select(names, chosen)
     else:
-        names = TEST_NAMES
+        names = select(list(TEST_NAMES), chosen)
     short = [a.short for a in dataset_info("lasot").attributes]
     if full:
         missing = [n for n in names if n not in full]
         if missing:
             raise InputFileError(
                 root,
-                f"{len(missing)} LaSOT {split} sequences missing (first: {', '.join(missing[:5])})",
+                f"{len(missing)} LaSOT {split} sequences missing (first: {', '.join(missing[:5])})"
+                + ("" if chosen else f"; {PARTIAL_ROOT_HINT}"),
             )
         att_files = attribute_files(root / "att", names)
         return [_full_sequence(full[n], short, att_files.get(n)) for n in names]

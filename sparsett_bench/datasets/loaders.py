@@ -32,8 +32,8 @@ def load_sequences(
     key = canonical_name(dataset)
     root = Path(root) if root is not None else dataset_info(key).root
     split = split or DEFAULT_SPLIT.get(key, "test")
-    if key == "otb2015":  # its full layout can be partial: load only what is asked
-        return otb2015.load(root, split, names)
+    if key in ("otb2015", "lasot", "uav123"):  # a partial root serves the sequences it holds
+        return _LOADERS[key](root, split, names)
     if key == "synthetic":  # simulating a sequence costs milliseconds: only those asked for
         return synthetic.load(root, split, names)
     sequences = _LOADERS[key](root, split)

@@ -16,6 +16,7 @@ import numpy as np
 
 from sparsett_bench.box_files import read_box_file
 from sparsett_bench.datasets._files import (
+    PARTIAL_ROOT_HINT,
     attribute_files,
     files_by_sequence,
     read_attribute_flags,
@@ -53,8 +54,8 @@ def load(root: str | Path, split: str = "test", names: list[str] | None = None) 
             raise InputFileError(
                 root,
                 f"OTB2015 root holds {len(wanted) - len(missing)} of 100 sequences (missing: "
-                f"{', '.join(missing[:5])}{', ...' if len(missing) > 5 else ''}); choose "
-                "sequences explicitly to use a partial root",
+                f"{', '.join(missing[:5])}{', ...' if len(missing) > 5 else ''}); "
+                f"{PARTIAL_ROOT_HINT}",
             )
         boxes = {name: _full_boxes(root, SPECS[name]) for name in wanted}
     else:

@@ -14,9 +14,11 @@ import numpy as np
 
 from sparsett_bench.box_files import read_box_file
 from sparsett_bench.datasets._files import (
+    PARTIAL_ROOT_HINT,
     attribute_files,
     files_by_sequence,
     read_attribute_flags,
+    select,
     spec_rows,
 )
 from sparsett_bench.datasets.registry import dataset_info
@@ -27,7 +29,8 @@ SPECS = {row["name"]: row for row in spec_rows("uav123.csv")}
 NAMES = sorted(SPECS)
 
 
-def load(root: str | Path, split: str = "test") -> list[Sequence]:
+def load(root: str | Path, split: str = "test", names: list[str] | None = None) -> list[Sequence]:
+    """The 123 tracks, or only ``names`` (any spelling), which a partial root may serve."""
     root = Path(root)
     if split != "test":
         raise SparsettError(f"UAV123 has only a test split, not {split!r}")
@@ -37,18 +40,19 @@ def load(root: str | Path, split: str = "test") -> list[Sequence]:
     anno = anno if anno.is_dir() else root
     if not anno.is_dir():
         raise InputFileError(root, "UAV123 root not found")
-    files = files_by_sequence(anno, NAMES)
-    missing = [name for name in NAMES if name not in files]
+    wanted = select(NAMES, names)
+    files = files_by_sequence(anno, wanted)
+    missing = [name for name in wanted if name not in files]
     if missing:
         raise InputFileError(
             anno,
-            f"no ground truth for {len(missing)} of 123 UAV123 tracks "
-            f"(first: {', '.join(missing[:5])})",
+            f"no ground truth for {len(missing)} of {len(wanted)} UAV123 tracks "
+            f"(first: {', '.join(missing[:5])})" + ("" if names else f"; {PARTIAL_ROOT_HINT}"),
         )
-    att_files = attribute_files(anno / "att", NAMES)
+    att_files = attribute_files(anno / "att", wanted)
     short = [a.short for a in dataset_info("uav123").attributes]
     sequences = []
-    for name in NAMES:
+    for name in wanted:
         spec = SPECS[name]
         gt = read_box_file(files[name])
         expected = int(spec["end"]) - int(spec["start"]) + 1

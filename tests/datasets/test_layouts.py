@@ -119,6 +119,23 @@ def test_lasot_dataset_layout_absent_is_occlusion_or_out_of_view(tmp_path: Path)
     assert [s.name for s in train] == ["airplane-2", "zebra-3"]
 
 
+def test_lasot_and_uav123_partial_roots_serve_the_sequences_asked_for(tmp_path: Path) -> None:
+    from sparsett_bench.datasets.lasot import TEST_NAMES
+
+    make_lasot(tmp_path / "lasot", list(TEST_NAMES[:2]))  # as a download by class leaves it
+    with pytest.raises(InputFileError, match=r"278 LaSOT test sequences missing .* --sequences"):
+        load_sequences("lasot", tmp_path / "lasot")
+    chosen = load_sequences("lasot", tmp_path / "lasot", names=[TEST_NAMES[1].upper()])
+    assert [s.name for s in chosen] == [TEST_NAMES[1]] and len(chosen[0]) == 5
+    spec = uav123.SPECS["bike1"]
+    write_rows(tmp_path / "uav" / "bike1.txt", box_rows(int(spec["end"]) - int(spec["start"]) + 1))
+    with pytest.raises(InputFileError, match=r"for 122 of 123 UAV123 tracks .* --sequences"):
+        load_sequences("uav123", tmp_path / "uav")
+    assert [s.name for s in load_sequences("uav123", tmp_path / "uav", names=["bike1"])] == [
+        "bike1"
+    ]
+
+
 def test_lasot_flag_length_mismatch_names_the_file(tmp_path: Path) -> None:
     from sparsett_bench.datasets.lasot import TEST_NAMES
 

@@ -92,12 +92,18 @@ def discover_trackers(results_dir: Path) -> list[str]:
 
 
 def _refuse_a_trackers_own_zip(results_dir: Path) -> None:
-    if results_dir.is_file():
-        raise InputFileError(
-            results_dir,
-            "--results takes the folder that holds each tracker's folder or zip: give the "
-            f"folder above it ({results_dir.parent}), with --trackers {results_dir.stem}",
-        )
+    """A file for ``--results``: a tracker's zip, or one of a tracker's result files."""
+    if not results_dir.is_file():
+        return
+    if results_dir.suffix.lower() == ".zip":
+        folder, tracker = results_dir.parent, results_dir.stem
+    else:
+        folder, tracker = results_dir.parent.parent, results_dir.parent.name
+    raise InputFileError(
+        results_dir,
+        "--results takes the folder that holds each tracker's folder or zip: give "
+        f"{folder}, with --trackers {tracker}",
+    )
 
 
 def tracker_location(results_dir: Path, tracker: str) -> Path:

@@ -169,11 +169,18 @@ def _load(tree: _Tree, expected: list[str], tracker: str) -> TrackerResults:
         return _load_got10k_layout(tree, got10k, matcher, tracker, prefix)
 
     groups: dict[str, dict[str, str]] = {}
-    for key, r in rel.items():
+    for key, r in sorted(rel.items()):
         parent, _, name = r.rpartition("/")
         if parent.split("/")[-1] == "times":
             continue
-        groups.setdefault(parent, {})[name.rsplit(".", 1)[0]] = key
+        files, stem = groups.setdefault(parent, {}), name.rsplit(".", 1)[0]
+        if stem in files and matcher.match(stem):  # Couple.txt beside Couple.json
+            raise InputFileError(
+                tree.name(key),
+                f"a second result file of one sequence, beside {tree.name(files[stem])}: "
+                "keep one of the two",
+            )
+        files[stem] = key
     usable = {
         parent: files for parent, files in groups.items() if any(matcher.match(n) for n in files)
     }
@@ -188,9 +195,10 @@ def _load(tree: _Tree, expected: list[str], tracker: str) -> TrackerResults:
     if len(params) == 1 and all(_RUN_FOLDER.match(p.split("/")[-1]) for p, _ in runs):
         return _load_runs(tree, runs, matcher, tracker, prefix, "pytracking-runs")
     listing = ", ".join(p or "." for p, _ in runs)
-    raise InputFileError(
-        tree.location, f"several result sets found ({listing}); point --results at one of them"
-    )
+    hint = "point --results at one of them"
+    if all(runs_parent for runs_parent, _ in runs) and tree._zip is None:
+        hint = f"to score each as a tracker of its own, give --results {tree.location}"
+    raise InputFileError(tree.location, f"several result sets found ({listing}); {hint}")
 
 
 def _load_runs(

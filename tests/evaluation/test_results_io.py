@@ -124,12 +124,31 @@ def test_leftover_files_of_repeated_runs_are_named_once(tmp_path: Path) -> None:
 def test_several_unrelated_result_sets_are_an_error(tmp_path: Path) -> None:
     write(tmp_path / "t" / "default" / "Couple.txt", "1,2,3,4\n")
     write(tmp_path / "t" / "other" / "Couple.txt", "1,2,3,4\n")
-    with pytest.raises(InputFileError, match=r"several result sets found \(default, other\)"):
+    with pytest.raises(
+        InputFileError,
+        match=r"several result sets found \(default, other\); to score each as a tracker of "
+        rf"its own, give --results {re.escape(str(tmp_path / 't'))}",
+    ):
         load_tracker_results(tmp_path / "t", ["Couple"])
     write(tmp_path / "u" / "Couple.txt", "1,2,3,4\n")  # flat files and a run folder
     write(tmp_path / "u" / "dimp_000" / "Couple.txt", "1,2,3,4\n")
     with pytest.raises(InputFileError, match=r"several result sets found \(\., dimp_000\)"):
         load_tracker_results(tmp_path / "u", ["Couple"])
+
+
+def test_a_sequence_as_txt_and_as_json_is_an_error_naming_both(tmp_path: Path) -> None:
+    """(Each sequence took whichever of the two the folder listed last: 51 SiamBAN and 49
+    DaSiamRPN sequences scored as one tracker.)"""
+    write(tmp_path / "t" / "Couple.txt", "1,2,3,4\n")
+    write(tmp_path / "t" / "Couple.json", '{"res": [[1, 2, 3, 4]]}')
+    write(tmp_path / "t" / "notes.txt", "not a sequence\n")
+    write(tmp_path / "t" / "notes.json", "{}")
+    with pytest.raises(
+        InputFileError,
+        match=rf"Couple.txt: a second result file of one sequence, beside "
+        rf"{re.escape(str(tmp_path / 't' / 'Couple.json'))}: keep one",
+    ):
+        load_tracker_results(tmp_path / "t", ["Couple"])
 
 
 def test_no_matching_file_gives_an_empty_result(tmp_path: Path) -> None:

@@ -175,6 +175,11 @@ def report(
         from sparsett_bench.datasets.registry import canonical_name
         from sparsett_bench.evaluation.results_io import default_results_folder
 
+        if check is not None and save_baseline is not None and _same_file(check, save_baseline):
+            raise SparsettError(
+                f"--save-baseline {save_baseline} would replace the baseline that --check reads: "
+                "save the new scores to another file"
+            )
         key = canonical_name(dataset)
         results_dir = results or default_results_folder(key, split)
         rep = build_report(
@@ -224,6 +229,10 @@ def report(
             console.print(f"[green]no regression[/] against {escape(str(check))}")
     except (SparsettError, OSError) as exc:
         _fail(exc)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    return a.resolve() == b.resolve()
 
 
 def _print_report(rep, attributes: bool) -> None:

@@ -147,6 +147,14 @@ def test_regression_gate_fails_on_degraded_results_and_passes_on_real(tmp_path: 
     )
     assert tolerant.exit_code == 0, tolerant.output
 
+    before = baseline.read_bytes()  # the gate passed once the worse scores replaced it
+    same_file = ["--check", str(baseline), "--save-baseline", str(tmp_path / "." / baseline.name)]
+    refused = runner.invoke(app, report_args(worse, tmp_path / "e", *same_file))
+    assert refused.exit_code == 2 and "would replace the baseline that --check reads" in " ".join(
+        refused.output.split()
+    )
+    assert baseline.read_bytes() == before
+
 
 def test_missing_sequence_is_an_error_naming_it_unless_lenient(tmp_path: Path) -> None:
     source = shared_path("raw_results", "otb100", "SiamBAN")
@@ -206,9 +214,10 @@ def test_options_that_would_be_ignored_are_errors_with_a_hint(tmp_path: Path) ->
         z.write(siamban / "Couple.txt", "SiamBAN/Couple.txt")
     result = runner.invoke(app, report_args(archive, tmp_path / "out"))
     assert result.exit_code == 2
-    assert f"give the folder above it ({tmp_path}), with --trackers SiamBAN" in " ".join(
-        result.output.split()
-    )
+    assert f"give {tmp_path}, with --trackers SiamBAN" in " ".join(result.output.split())
+    result = runner.invoke(app, report_args(siamban / "Couple.txt", tmp_path / "out"))
+    assert result.exit_code == 2  # one of its result files: the folder above the tracker's
+    assert f"give {siamban.parent}, with --trackers SiamBAN" in " ".join(result.output.split())
     result = runner.invoke(app, ["datasets", "--root", str(tmp_path)])
     assert result.exit_code == 2 and "give --dataset too" in result.output
 

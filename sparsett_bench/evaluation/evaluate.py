@@ -206,17 +206,24 @@ def evaluate(
     unfound = sum(seq.name not in results.sequences for seq in sequences)
     if unfound and results.unmatched:  # a naming mismatch? (a superset of results is fine)
         listed = ", ".join(results.unmatched[:5]) + (", ..." if len(results.unmatched) > 5 else "")
-        issues.append(
+        issues.insert(  # first: it is the likely cause of the "no result" lines below
+            0,
             f"{len(results.unmatched)} result file(s) match no sequence of the benchmark "
-            f"({listed}), while {unfound} sequence(s) have none"
+            f"({listed}), while {unfound} sequence(s) have none",
         )
     if strict and issues:
         shown = "\n  ".join(issues[:20])
         more = f"\n  ... and {len(issues) - 20} more" if len(issues) > 20 else ""
+        advice = (
+            "Use --lenient to score them as the official tools do (missing sequences, runs and "
+            "frames count as failures, extra frames are cut)."
+            if unfound < len(sequences)
+            else "No sequence has a result: check --dataset and --split against what was "
+            "tracked, and the files' names (--lenient would fail every frame)."
+        )
         raise ResultsMismatchError(
             f"results of {results.tracker} ({results.location}) do not match the benchmark:\n  "
-            f"{shown}{more}\nUse --lenient to score them as the official tools do (missing "
-            "sequences, runs and frames count as failures, extra frames are cut)."
+            f"{shown}{more}\n{advice}"
         )
     if short_times:  # a warning only: the boxes are scored all the same
         issues.append(

@@ -323,6 +323,12 @@ def test_result_files_matching_no_sequence_are_named_when_a_sequence_has_none() 
         evaluate(seqs, typo, get_protocol("otb2015", "official"))
     everything = TrackerResults("t", "memory", "flat", {**runs, "b": runs["a"]}, unmatched=["c"])
     assert evaluate(seqs, everything, get_protocol("otb2015", "official")).issues == []
+    renamed = TrackerResults("t", "memory", "flat", {}, unmatched=["OTB100_a", "OTB100_b"])
+    with pytest.raises(ResultsMismatchError) as refused:
+        evaluate(seqs, renamed, get_protocol("otb2015", "official"))
+    lines = str(refused.value).splitlines()
+    assert lines[1].strip().startswith("2 result file(s) match no sequence")  # the cause first
+    assert lines[-1].startswith("No sequence has a result: check --dataset and --split")
 
 
 def test_lasot_carries_the_last_valid_box_through_an_absence() -> None:

@@ -58,6 +58,12 @@ def with_overrides(recipe: dict, assignments: list[str]) -> dict:
     return recipe
 
 
+# a recipe's top-level keys; [loss] may be left out (the official weights)
+RECIPE_KEYS = frozenset(
+    {"name", "description", "schedule", "optimizer", "sampling", "sources", "loss"}
+)
+
+
 def check_recipe(recipe: dict) -> None:
     """Refuse a recipe value the trainer cannot run with (from the file or from ``--set``),
     naming the key and what it must be, before anything is built or written."""
@@ -74,6 +80,9 @@ def check_recipe(recipe: dict) -> None:
         *[("loss", key, "a number >= 0", lambda v: _number(v) and v >= 0)
           for key in recipe.get("loss", {})],
     ]  # fmt: skip
+    unknown = sorted(set(recipe) - RECIPE_KEYS)
+    if unknown:  # a misspelt section would otherwise be silently ignored
+        raise SparsettError(f"recipe: unknown {unknown}; known: {sorted(RECIPE_KEYS)}")
     for section, key, expected, valid in checks:
         if key not in recipe.get(section, {}):
             raise SparsettError(f"recipe: no {section}.{key}")

@@ -252,7 +252,7 @@ def train(options: TrainOptions, on_step: Callable[[dict], None] | None = None) 
         ),
         score_size=config["neck"]["x_size"], stride=config["input"]["stride"],
     )  # fmt: skip
-    weights = recipe["loss"]
+    weights = recipe.get("loss")  # None: the official weights
     autocast = (
         torch.autocast(
             device.type, dtype=torch.bfloat16 if options.precision == "bf16" else torch.float16

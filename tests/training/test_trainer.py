@@ -183,6 +183,16 @@ def test_recipe_values_the_trainer_cannot_run_with_are_refused_by_name(
     assert not (tmp_path / "run").exists()
 
 
+def test_a_recipe_without_loss_weights_trains_with_the_official_ones(recipe, tmp_path) -> None:
+    """(It stopped on a KeyError; a misspelt section is refused, as a misspelt weight is.)"""
+    without = {k: v for k, v in recipe.items() if k != "loss"}
+    for run, used in (("official", recipe), ("without", without)):
+        assert train(options(used, tmp_path / run, max_steps=1)).step == 1
+    assert logged_losses(tmp_path / "without") == logged_losses(tmp_path / "official")
+    with pytest.raises(SparsettError, match=r"recipe: unknown \['losses'\]; known: \["):
+        train(options({**without, "losses": recipe["loss"]}, tmp_path / "misspelt"))
+
+
 def test_a_root_for_a_dataset_the_recipe_does_not_use_is_refused(recipe, tmp_path) -> None:
     from sparsett_bench.training.recipe import load_sources
 

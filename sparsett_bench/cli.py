@@ -493,13 +493,16 @@ def download(
             return
         with _progress(quiet) as report_progress:
             downloaded, extracted = sources.run_plan(plan, report_progress)
-        unchecked = sum(1 for f in plan.files if f.remote.urls and not f.remote.digest)
-        checked = (
-            "every file checked against its published checksum"
-            if not unchecked
-            else f"{unchecked} of {len(plan.files)} files have no published checksum (only "
-            "their published size, where there is one, and a clean extraction vouch for them)"
-        )
+        unchecked = [f for f in plan.files if not f.remote.digest]
+        if not unchecked:
+            checked = "every file checked against its published checksum"
+        elif not any(f.remote.urls for f in unchecked):  # GOT-10k's and UAV123's archives
+            checked = f"{len(unchecked)} of {len(plan.files)} files placed by hand, with no "
+            checked += "published checksum: only a clean extraction vouches for them"
+        else:
+            checked = f"{len(unchecked)} of {len(plan.files)} files have no published checksum "
+            checked += "(only their published size, where there is one, and a clean extraction "
+            checked += "vouch for them)"
         console.print(
             f"{plan.title}: {downloaded} files downloaded, {extracted} archives extracted; "
             f"{checked}"

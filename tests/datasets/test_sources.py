@@ -116,6 +116,17 @@ def test_got10k_verifies_and_extracts_what_the_user_placed(tmp_path: Path) -> No
     )
     assert sources.run_plan(sources.dataset_plan("got10k", "val", tmp_path)) == (0, 1)
     assert (tmp_path / "val" / "list.txt").read_text() == "GOT-10k_Val_000001\n"
+    from typer.testing import CliRunner
+
+    from sparsett_bench.cli import app
+
+    said = CliRunner().invoke(
+        app, ["download", "got10k", "--split", "val", "--root", str(tmp_path)]
+    )
+    assert said.exit_code == 0, said.output  # it said every file had been checked
+    assert "1 of 1 files placed by hand, with no published checksum" in " ".join(
+        said.output.split()
+    )
 
 
 def test_models_and_results_have_real_sources(tmp_path: Path) -> None:

@@ -9,9 +9,12 @@ the tracker state are float64; the state starts as float32 after ``init``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
+
+from sparsett_bench.errors import SparsettError
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,20 @@ class TrackerParams:
     penalty_k: float
     min_w: float = 10.0
     min_h: float = 10.0
+
+    def __post_init__(self) -> None:
+        """Refuse a value the post-processing cannot mean (NaN, a negative penalty, a rate or
+        window weight outside 0-1), naming it: a NaN also never equals itself, so a run made
+        with it could not be resumed."""
+        for name, low, high in (
+            ("test_lr", 0.0, 1.0), ("window_influence", 0.0, 1.0),
+            ("penalty_k", 0.0, math.inf), ("min_w", 0.0, math.inf), ("min_h", 0.0, math.inf),
+        ):  # fmt: skip
+            value = getattr(self, name)
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            if not (number and low <= value <= high):  # NaN fails both comparisons
+                span = f"from {low:g} to {high:g}" if high < math.inf else f"of at least {low:g}"
+                raise SparsettError(f"tracker hyperparameter {name} = {value!r}: expected {span}")
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -370,6 +371,28 @@ def test_sparsett_options_with_another_tracker_are_refused(tmp_path, otb_root) -
     assert refused.returncode == 2
     assert "--fold-bn, --test-lr: SparseTT options, which --tracker opencv-kcf" in refused.stderr
     assert not any(tmp_path.iterdir())
+
+
+def test_tracker_hyperparameters_out_of_their_range_are_refused(tmp_path, otb_root) -> None:
+    from sparsett_bench.model.config import load_config
+    from sparsett_bench.tracking.factory import tracker_params
+
+    for model in ("sparsett-swin-t", "sparsett-tiny"):  # every shipped table, the official ones
+        for dataset in load_config(model)["tracker"]:
+            tracker_params(model, dataset)
+    for override, message in (
+        ({"test_lr": float("nan")}, "test_lr = nan: expected from 0 to 1"),
+        ({"window_influence": 2.0}, "window_influence = 2.0: expected from 0 to 1"),
+        ({"penalty_k": -0.1}, "penalty_k = -0.1: expected of at least 0"),
+    ):
+        with pytest.raises(SparsettError, match=re.escape(message)):
+            tracker_params("sparsett-tiny", "otb2015", override)
+    refused = cli(
+        "run", "--dataset", "otb2015", "--root", str(otb_root), "--results", str(tmp_path),
+        "--sequences", "Couple", "--test-lr", "nan", check=False,
+    )  # fmt: skip
+    assert refused.returncode == 2 and "test_lr = nan" in refused.stderr  # a NaN, once written,
+    assert not any(tmp_path.iterdir())  # never equalled itself: the run could not be resumed
 
 
 def test_repeats_are_refused_for_the_trackingnet_server_before_tracking(tmp_path) -> None:

@@ -417,6 +417,12 @@ def export(
         else:
             error_console.print(f"note: {model} has no shipped weights; exporting random ones")
         path = out or Path(f"{model}.onnx")
+        if path.is_dir():
+            path = path / f"{model}.onnx"
+        elif path.suffix.lower() != ".onnx":  # onnx_out/ reaches here as onnx_out
+            raise SparsettError(
+                f"--out {out}: give a file name ending in .onnx, or a folder that exists"
+            )
         staged = path.with_name(path.name + ".part")
         try:  # only a checked model takes the name: a run may load it unattended
             export_search_branch(net, staged)

@@ -41,9 +41,21 @@ def test_export_takes_its_model_and_weights_as_run_does(tmp_path: Path) -> None:
     shipped = shipped_checkpoint("sparsett-tiny")
     assert shipped is not None
     for name, options in (("default", []), ("given", ["--checkpoint", str(shipped)])):
-        result = CliRunner().invoke(app, ["export", *options, "--out", str(tmp_path / name)])
+        out = tmp_path / f"{name}.onnx"
+        result = CliRunner().invoke(app, ["export", *options, "--out", str(out)])
         assert result.exit_code == 0, result.output
-    assert (tmp_path / "default").read_bytes() == (tmp_path / "given").read_bytes()
+    assert (tmp_path / "default.onnx").read_bytes() == (tmp_path / "given.onnx").read_bytes()
+    (tmp_path / "folder").mkdir()  # an existing folder takes <model>.onnx
+    result = CliRunner().invoke(app, ["export", "--out", str(tmp_path / "folder")])
+    assert result.exit_code == 0, result.output
+    written = tmp_path / "folder" / "sparsett-tiny.onnx"
+    assert written.read_bytes() == (tmp_path / "default.onnx").read_bytes()
+    result = CliRunner().invoke(app, ["export", "--out", f"{tmp_path / 'onnx_out'}/"])
+    assert result.exit_code == 2  # a folder that is not there: not a file named onnx_out
+    assert "give a file name ending in .onnx, or a folder that exists" in " ".join(
+        result.output.split()
+    )
+    assert not (tmp_path / "onnx_out").exists()
 
 
 def test_export_leaves_the_model_in_eval_mode(tmp_path: Path) -> None:

@@ -925,6 +925,12 @@ def run(
             _print_report(rep, attributes=False)
     except (SparsettError, OSError) as exc:
         _fail(exc)
+    except KeyboardInterrupt:
+        error_console.print(
+            "interrupted: the finished sequences are kept; the same command goes on from them",
+            markup=False,
+        )
+        raise typer.Exit(130) from None
 
 
 if __name__ == "__main__":  # pragma: no cover

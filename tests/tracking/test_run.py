@@ -134,6 +134,20 @@ def test_sigkill_at_random_moments_then_resume(tmp_path, reference, otb_root, ti
             assert finished[name] == (path.stat().st_ino, path.stat().st_mtime_ns), name
 
 
+def test_ctrl_c_says_how_to_go_on(tmp_path, otb_root, tiny_checkpoint) -> None:
+    args = run_args(otb_root, tmp_path, tiny_checkpoint, SHORT, "--workers", "1", "--no-report")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sparsett_bench", *args], stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 120
+    while not (tmp_path / "sparsett-tiny" / "Couple.txt").exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130  # it ended without a word
+    assert "interrupted: the finished sequences are kept; the same command goes on" in stderr
+
+
 def test_another_configuration_never_mixes_into_a_results_folder(
     reference, otb_root, tiny_checkpoint
 ) -> None:

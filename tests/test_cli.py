@@ -282,6 +282,7 @@ def test_explain_prints_the_rules_under_quiet_too(tmp_path: Path) -> None:
     result = runner.invoke(app, report_args(results, tmp_path, "--explain", "--quiet"))
     assert result.exit_code == 0
     assert "Protocol otb2015/official" in result.output
+    assert "source: the OTB MATLAB toolkit (calcSeqErrRobust.m" in result.output  # as promised
     assert "frame 1 := ground truth" in result.output
     assert "SiamBAN" not in result.output  # no table
 

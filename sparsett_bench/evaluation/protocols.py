@@ -67,11 +67,37 @@ class Protocol:
     def key(self) -> str:
         return f"{self.dataset}/{self.toolkit}"
 
+    @property
+    def source(self) -> str:
+        """The code these rules were read from (``report --explain`` prints it)."""
+        return SOURCES.get(self.key) or SOURCES[f"*/{self.toolkit}"]
+
     def score_names(self) -> tuple[str, ...]:
         if self.summary == "got10k":
             return ("ao", "sr50", "sr75")
         return ("auc", "precision", "norm_precision")
 
+
+# Where each protocol's rules come from: the benchmark's own toolkit for "official", else the
+# toolkit named, at the files the evaluation notes reviewed.
+SOURCES = {
+    "otb2015/official": "the OTB MATLAB toolkit (calcSeqErrRobust.m, plotDrawSave.m); the "
+    "invalid ground-truth rule as visionml/pytracking's pytracking/analysis/extract_results.py",
+    "uav123/official": "the UAV123 MATLAB toolkit, of the OTB one's lineage (calcSeqErrRobust.m, "
+    "plotDrawSave.m)",
+    "lasot/official": "HengLan/LaSOT_Evaluation_Toolkit (utils/calc_seq_err_robust.m, "
+    "utils/eval_tracker.m, utils/plot_draw_save.m)",
+    "got10k/official": "got-10k/toolkit's ExperimentGOT10k (got10k/experiments/got10k.py, "
+    "got10k/utils/metrics.py), the public reference of the closed-source server",
+    "trackingnet/official": "SilvioGiancola/TrackingNet-devkit (metrics.py), the evaluation "
+    "server's code",
+    "synthetic/official": "this project's benchmark, under the OTB MATLAB rules with "
+    "HengLan/LaSOT_Evaluation_Toolkit's absent frames",
+    "*/pytracking": "visionml/pytracking (pytracking/analysis/extract_results.py, plot_results.py)",
+    "*/pysot": "StrangerZhang/pysot-toolkit (pysot/utils/statistics.py, "
+    "pysot/evaluation/ope_benchmark.py)",
+    "*/got10k": "got-10k/toolkit (got10k/experiments/*.py, got10k/utils/metrics.py)",
+}
 
 _OTB_MATLAB = (
     "frame 1 := ground truth",
@@ -314,6 +340,7 @@ def rules_markdown() -> str:
             if protocol.toolkit != toolkit:
                 continue  # the got10k toolkit's GOT-10k rules are the official ones
             lines.append(f"### `{protocol.key}`\n")
+            lines.append(f"Source: {protocol.source}.\n")
             lines += [f"- {rule}" for rule in protocol.rules]
             lines.append("")
     return "\n".join(lines)

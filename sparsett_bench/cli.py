@@ -196,6 +196,7 @@ def report(
             _print_report(rep, attributes)
         if explain:  # asked for by name, so printed under --quiet too
             console.print(f"[bold]Protocol {rep.protocol.key}[/]")
+            console.print(f"  source: {rep.protocol.source}", highlight=False, markup=False)
             for rule in rep.protocol.rules:
                 console.print(f"  - {rule}", highlight=False, markup=False)
         out_dir = out or Path("results") / REPORT_FOLDER / key
@@ -893,7 +894,7 @@ def run(
                 cuda_graphs=cuda_graphs,
                 runtime=runtime,
             )
-            if precision == "bf16" and device == "cpu":
+            if precision == "bf16" and device == "cpu" and runtime == "torch":  # else refused
                 from sparsett_bench.model.inference import emulated_bf16_note
 
                 if note := emulated_bf16_note():

@@ -118,11 +118,15 @@ class FrameReadError(InputFileError):
 
 
 def read_image(path: str) -> np.ndarray:
+    """The frame as OpenCV decodes it (BGR); a missing file is named before OpenCV is asked,
+    which would print its own warning ahead of ours."""
     import cv2
 
+    if not os.path.isfile(path):
+        raise FrameReadError(path, "missing")
     image = cv2.imread(path, cv2.IMREAD_COLOR)
     if image is None:
-        raise FrameReadError(path, "missing or not a readable image")
+        raise FrameReadError(path, "not a readable image")
     return image
 
 

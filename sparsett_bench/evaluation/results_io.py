@@ -196,7 +196,7 @@ def _load(tree: _Tree, expected: list[str], tracker: str) -> TrackerResults:
         return _load_runs(tree, runs, matcher, tracker, prefix, "pytracking-runs")
     listing = ", ".join(p or "." for p, _ in runs)
     hint = "point --results at one of them"
-    if all(runs_parent for runs_parent, _ in runs) and tree._zip is None:
+    if all(parent for parent, _ in runs) and tree.location.is_dir():  # parameter folders
         hint = f"to score each as a tracker of its own, give --results {tree.location}"
     raise InputFileError(tree.location, f"several result sets found ({listing}); {hint}")
 

@@ -50,6 +50,12 @@ def weights(out: Path) -> dict[str, torch.Tensor]:
     return torch.load(out / "checkpoint.pth", weights_only=True)["model"]
 
 
+def logged_losses(out: Path) -> list[float]:
+    import json
+
+    return [json.loads(line)["total"] for line in (out / "metrics.jsonl").read_text().splitlines()]
+
+
 @pytest.fixture(scope="module")
 def uninterrupted(recipe, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("uninterrupted")
@@ -305,12 +311,6 @@ def test_sync_bn_on_the_cpu_is_refused_before_any_process_group(
     with pytest.raises(SparsettError, match=r"--sync-bn needs CUDA"):
         train(options(recipe, tmp_path, sync_bn=True))
     assert not torch.distributed.is_initialized()
-
-
-def logged_losses(out: Path) -> list[float]:
-    import json
-
-    return [json.loads(line)["total"] for line in (out / "metrics.jsonl").read_text().splitlines()]
 
 
 @needs_gpus(1)

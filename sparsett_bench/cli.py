@@ -175,7 +175,11 @@ def report(
         from sparsett_bench.datasets.registry import canonical_name
         from sparsett_bench.evaluation.results_io import default_results_folder
 
-        if check is not None and save_baseline is not None and _same_file(check, save_baseline):
+        if (
+            check is not None
+            and save_baseline is not None
+            and check.resolve() == save_baseline.resolve()
+        ):
             raise SparsettError(
                 f"--save-baseline {save_baseline} would replace the baseline that --check reads: "
                 "save the new scores to another file"
@@ -230,10 +234,6 @@ def report(
             console.print(f"[green]no regression[/] against {escape(str(check))}")
     except (SparsettError, OSError) as exc:
         _fail(exc)
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    return a.resolve() == b.resolve()
 
 
 def _print_report(rep, attributes: bool) -> None:
@@ -501,15 +501,19 @@ def download(
         with _progress(quiet) as report_progress:
             downloaded, extracted = sources.run_plan(plan, report_progress)
         unchecked = [f for f in plan.files if not f.remote.digest]
+        count = f"{len(unchecked)} of {len(plan.files)} files"
         if not unchecked:
             checked = "every file checked against its published checksum"
         elif not any(f.remote.urls for f in unchecked):  # GOT-10k's and UAV123's archives
-            checked = f"{len(unchecked)} of {len(plan.files)} files placed by hand, with no "
-            checked += "published checksum: only a clean extraction vouches for them"
+            checked = (
+                f"{count} placed by hand, with no published checksum: only a clean extraction "
+                "vouches for them"
+            )
         else:
-            checked = f"{len(unchecked)} of {len(plan.files)} files have no published checksum "
-            checked += "(only their published size, where there is one, and a clean extraction "
-            checked += "vouch for them)"
+            checked = (
+                f"{count} have no published checksum (only their published size, where there "
+                "is one, and a clean extraction vouch for them)"
+            )
         console.print(
             f"{plan.title}: {downloaded} files downloaded, {extracted} archives extracted; "
             f"{checked}"

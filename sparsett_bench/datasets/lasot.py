@@ -48,39 +48,38 @@ def load(root: str | Path, split: str = "test", names: list[str] | None = None) 
     if not root.is_dir():
         raise InputFileError(root, "LaSOT root not found")
     full = {p.parent.name: p.parent for p in root.glob("*/*/groundtruth.txt")}
-    chosen = names
     if split == "train":
-        names = sorted(n for n in TRAIN_NAMES if n in full)  # as sorted before: runs resume
-        if not names:
+        on_disk = sorted(n for n in TRAIN_NAMES if n in full)  # as sorted before: runs resume
+        if not on_disk:
             raise InputFileError(
                 root, "no LaSOT training sequences (<class>/<seq>/groundtruth.txt)"
             )
-        names = select(names, chosen)
+        wanted = select(on_disk, names)
     else:
-        names = select(list(TEST_NAMES), chosen)
+        wanted = select(list(TEST_NAMES), names)
     short = [a.short for a in dataset_info("lasot").attributes]
     if full:
-        missing = [n for n in names if n not in full]
+        missing = [n for n in wanted if n not in full]
         if missing:
             raise InputFileError(
                 root,
                 f"{len(missing)} LaSOT {split} sequences missing (first: {', '.join(missing[:5])})"
-                + ("" if chosen else f"; {PARTIAL_ROOT_HINT}"),
+                + ("" if names else f"; {PARTIAL_ROOT_HINT}"),
             )
-        att_files = attribute_files(root / "att", names)
-        return [_full_sequence(full[n], short, att_files.get(n)) for n in names]
-    files = files_by_sequence(root, names)
-    absent_files = files_by_sequence(root / "absent", names)
-    missing = [n for n in names if n not in files or n not in absent_files]
+        att_files = attribute_files(root / "att", wanted)
+        return [_full_sequence(full[n], short, att_files.get(n)) for n in wanted]
+    files = files_by_sequence(root, wanted)
+    absent_files = files_by_sequence(root / "absent", wanted)
+    missing = [n for n in wanted if n not in files or n not in absent_files]
     if missing:
         raise InputFileError(
             root,
             f"not a LaSOT root: no ground truth or absent flags for "
             f"{len(missing)} {split} sequences (first: {', '.join(missing[:5])})",
         )
-    att_files = attribute_files(root / "att", names)
+    att_files = attribute_files(root / "att", wanted)
     sequences = []
-    for name in names:
+    for name in wanted:
         gt = read_box_file(files[name])
         absent = _checked_flags(absent_files[name], len(gt))
         sequences.append(
